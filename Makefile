@@ -1,0 +1,47 @@
+# The two commands: `make run` (build, set up, serve the demo) and `make test` (everything).
+# CMake does the building; this file only sequences setup, build and the test suites.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+PYTHON     ?= /usr/bin/python3
+JOBS       ?= $(shell nproc)
+DATA       ?= ./lakehouse-data
+
+.PHONY: all setup build run test test-unit test-api test-asan bench clean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: setup $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/lakehouse serve --demo --data $(DATA)
+
+test: build
+	$(MAKE) test-unit test-api
+	$(MAKE) test-asan
+
+test-unit:
+	ctest --test-dir $(BUILD) --output-on-failure
+
+test-api:
+	LAKEHOUSE_BIN=$(abspath $(BUILD))/lakehouse $(PYTHON) -m pytest -q tests/api
+
+# The unit and API tests again, built with AddressSanitizer and UBSan.
+test-asan: setup
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLH_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 ctest --test-dir $(ASAN_BUILD) --output-on-failure
+	LAKEHOUSE_BIN=$(abspath $(ASAN_BUILD))/lakehouse LAKEHOUSE_SANITIZED=1 \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 $(PYTHON) -m pytest -q tests/api
+
+bench: build
+	bench/sql/run.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,135 @@
+/* catalog: what the lake holds. Each dataset is a Delta Lake table under
+ * datasets/<name>/ (the _delta_log is the truth for which files make the table) plus a
+ * manifest _catalog/datasets/<name>.json with the metadata the Delta log has no place for.
+ * Metadata only: the catalog never reads Parquet (query does) and writes files only
+ * through storage.
+ *
+ * Readers take an immutable, refcounted snapshot and never wait on writers; a writer builds
+ * the next snapshot and swaps it in under a short lock, bumping the generation.
+ * Commits are serialised inside the process and put-if-absent on disk, so a second process
+ * cannot take the same Delta version either (the loser re-reads the log and retries).
+ *
+ * Threads: every function may be called from any thread. */
+#ifndef LH_CATALOG_H
+#define LH_CATALOG_H
+
+#include "core/core.h"
+#include "storage/storage.h"
+
+typedef struct lh_catalog lh_catalog;
+
+/* One column: name and DuckDB type text ("BIGINT", "DECIMAL(18,2)", "VARCHAR[]",
+ * "STRUCT(a INTEGER, b VARCHAR)"). */
+typedef struct lh_column {
+    char *name;
+    char *type;
+} lh_column;
+
+void lh_columns_free(lh_column *cols, size_t n);
+lh_column *lh_columns_dup(const lh_column *cols, size_t n);
+
+/* A data file of the current table version, path relative to the table root. */
+typedef struct lh_data_file {
+    char *path;
+    uint64_t size;
+    int64_t rows;
+    int64_t modification_ms;
+} lh_data_file;
+
+/* One entry of a dataset's history (one Delta commit). */
+typedef struct lh_commit_record {
+    int64_t version;
+    int64_t timestamp_ms;
+    char *operation;   /* "CREATE TABLE", "WRITE", "REGISTER" */
+    char *source;      /* "upload", "cli", "register", "demo" */
+    char *file_name;   /* original file name, or NULL */
+    char *actor;       /* or NULL */
+    int64_t rows_added;
+    int64_t files_added;
+} lh_commit_record;
+
+/* An immutable dataset description inside a snapshot. Borrowed from its snapshot. */
+typedef struct lh_dataset {
+    char *name;
+    char *bucket;          /* bucket holding the table */
+    char *table_root;      /* absolute directory datasets/<name> */
+    char *table_id;        /* Delta metaData id (uuid) */
+    lh_column *columns;
+    size_t ncolumns;
+    char fingerprint[65];  /* sha256 over "name type\n" of each column */
+    int64_t row_count;
+    int64_t version;       /* latest Delta version */
+    int64_t created_ms;
+    int64_t updated_ms;
+    char *source;          /* how it was first created */
+    lh_data_file *files;
+    size_t nfiles;
+    lh_commit_record *history; /* oldest first */
+    size_t nhistory;
+} lh_dataset;
+
+/* Opens the catalog over the primary bucket and rebuilds it from disk: every
+ * datasets/<name>/_delta_log is replayed; the manifest fills in metadata, and is rewritten
+ * from the log when it is missing or behind. A dataset whose log is unreadable is skipped
+ * with a warning, not fatal. */
+lh_catalog *lh_catalog_open(lh_storage *storage, lh_err *err);
+void lh_catalog_close(lh_catalog *c);
+
+/* ---- snapshots --------------------------------------------------------------------------- */
+
+typedef struct lh_catalog_snap lh_catalog_snap;
+/* A reference to the current snapshot; release with lh_catalog_snap_unref. Never NULL. */
+lh_catalog_snap *lh_catalog_snapshot(lh_catalog *c);
+void lh_catalog_snap_unref(lh_catalog_snap *s);
+/* Bumps on every change; equal generations mean identical snapshots. */
+uint64_t lh_catalog_snap_generation(const lh_catalog_snap *s);
+uint64_t lh_catalog_generation(lh_catalog *c);
+size_t lh_catalog_snap_count(const lh_catalog_snap *s);
+/* Datasets sorted by name; borrowed for the life of the snapshot. */
+const lh_dataset *lh_catalog_snap_at(const lh_catalog_snap *s, size_t i);
+const lh_dataset *lh_catalog_snap_find(const lh_catalog_snap *s, const char *name);
+
+/* ---- writing ----------------------------------------------------------------------------- */
+
+/* A finished Parquet file to add to a table. */
+typedef struct lh_add_file {
+    const char *src_path;  /* absolute path of the file */
+    bool move;             /* true: a scratch file, renamed into the table;
+                              false: a bucket object (src_key), linked so it stays */
+    const char *src_key;   /* with move == false: key in the table's bucket */
+    int64_t rows;
+} lh_add_file;
+
+typedef struct lh_commit_info {
+    const char *operation; /* NULL: "CREATE TABLE" for a new table, else "WRITE" */
+    const char *source;    /* "upload", "cli", "register", "demo" */
+    const char *file_name; /* may be NULL */
+    const char *actor;     /* may be NULL */
+} lh_commit_info;
+
+/* Adds files to dataset `name` in one Delta commit, creating the table (version 0:
+ * protocol + metaData + add + commitInfo) when it does not exist. cols is the schema of the
+ * files; for an existing table it must equal the table's (conflict naming the difference
+ * otherwise). Files are placed as datasets/<name>/part-<uuid>.parquet before the commit; a
+ * failure or crash before the commit leaves the table as it was (the placed files are
+ * unreferenced and removed). Returns the new version in *version (may be NULL).
+ * Codes: invalid_argument (bad name, no files), conflict, io_error. */
+int lh_catalog_add_files(lh_catalog *c, const char *name, const lh_column *cols, size_t ncols,
+                         const lh_add_file *files, size_t nfiles, const lh_commit_info *info,
+                         int64_t *version, lh_err *err) LH_MUST_CHECK;
+
+/* ---- rendering --------------------------------------------------------------------------- */
+
+/* {"name","bucket","columns":[{"name","type"}],"row_count","fingerprint","version",
+ *  "created_at","updated_at","source","files":N} plus, when detailed, "data_files" and
+ * "history". New reference. */
+json_t *lh_dataset_to_json(const lh_dataset *d, bool detailed);
+
+/* DuckDB type text -> Delta schema type (a string like "long" or an object for
+ * struct/array/map), new reference; NULL + invalid_argument when unknown. And back. */
+json_t *lh_delta_type_from_duckdb(const char *duck_type, lh_err *err);
+char *lh_delta_type_to_duckdb(const json_t *delta_type, lh_err *err);
+/* The schemaString JSON of a table with these columns. Owned. */
+char *lh_delta_schema_string(const lh_column *cols, size_t n, lh_err *err);
+
+#endif

@@ -1,0 +1,122 @@
+/* query: the DuckDB engine. The only module that includes duckdb.h. It owns the single
+ * duckdb_database of the process, a pool of connections, the SQL sandbox, the views that
+ * make every dataset a table by its name (rebuilt whenever the catalog generation moves),
+ * result streaming in JSON / NDJSON / CSV / Parquet, and the engine-side work of ingest
+ * (CSV -> Parquet, Parquet schema reads).
+ *
+ * The sandbox (ARCHITECTURE §5): at open, allowed_directories is set to the datasets
+ * directory of each bucket and the engine's scratch dir, then enable_external_access=false,
+ * autoload/autoinstall off, lock_configuration=true. User SQL must be exactly one statement
+ * of a read type (SELECT, EXPLAIN, DESCRIBE, SUMMARIZE, SHOW); anything else is forbidden.
+ * A query is interrupted at its deadline by a watchdog thread (duckdb_interrupt).
+ *
+ * Threads: all functions may be called from any thread; a lh_query_stream belongs to one
+ * thread at a time. */
+#ifndef LH_QUERY_H
+#define LH_QUERY_H
+
+#include "catalog/catalog.h"
+#include "core/core.h"
+#include "storage/storage.h"
+
+typedef struct lh_engine lh_engine;
+
+typedef struct lh_engine_opts {
+    int connections;          /* pool size; 0 = 8 */
+    int threads;              /* DuckDB worker threads; 0 = DuckDB's default */
+    const char *memory_limit; /* DuckDB syntax ("4GB"); NULL/"" = default */
+    int timeout_ms;           /* default per-query timeout; 0 = 30000 */
+    int64_t max_rows;         /* ceiling on rows in one result; 0 = 10M */
+    int64_t max_bytes;        /* ceiling on bytes in one result; 0 = 4 GiB */
+} lh_engine_opts;
+
+/* Opens the in-memory DuckDB database with the sandbox applied, over the given storage and
+ * catalog (borrowed; they must outlive the engine). */
+lh_engine *lh_engine_open(lh_storage *storage, lh_catalog *catalog, const lh_engine_opts *opts,
+                          lh_err *err);
+/* Interrupts running queries, waits for them, closes the pool and the database. */
+void lh_engine_close(lh_engine *e);
+/* DuckDB's library version, e.g. "v1.4.4". */
+const char *lh_engine_duckdb_version(void);
+
+/* ---- user queries ------------------------------------------------------------------------ */
+
+typedef enum lh_result_format {
+    LH_FMT_JSON = 0, /* {"columns":[...],"rows":[[...]],"row_count","truncated","elapsed_ms"} */
+    LH_FMT_NDJSON,   /* one JSON object per row, keyed by column name */
+    LH_FMT_CSV,      /* header line, then RFC 4180 rows */
+    LH_FMT_PARQUET,  /* a Parquet file (zstd) */
+} lh_result_format;
+
+/* Maps an Accept header value to a format (first supported media type wins; missing,
+ * "*" + "/" + "*" or application/json -> JSON). not_acceptable when nothing matches. */
+int lh_result_format_from_accept(const char *accept, lh_result_format *out, lh_err *err) LH_MUST_CHECK;
+const char *lh_result_format_content_type(lh_result_format f);
+
+typedef struct lh_query_req {
+    const char *sql;
+    const json_t *params;  /* JSON array bound to $1..$n / ?, or NULL */
+    int64_t limit;         /* <= 0: the engine's max_rows; larger than it: clamped */
+    int timeout_ms;        /* <= 0: the engine default */
+    lh_result_format format;
+} lh_query_req;
+
+typedef struct lh_query_stream lh_query_stream;
+
+/* Checks the sandbox, prepares, binds params, executes and computes the first chunk, so
+ * that errors which happen before any row is produced (bad SQL, forbidden file access,
+ * timeout of a blocking aggregate) are reported here, before a status line is sent.
+ * Codes: forbidden (not a read statement, several statements, file access outside the
+ * lake), sql_error, invalid_argument (params), timeout, busy (no connection free in time),
+ * too_large. */
+lh_query_stream *lh_query_open(lh_engine *e, const lh_query_req *req, lh_err *err);
+/* Produces up to cap bytes of the rendered result: the byte count, or 0 at the end.
+ * A failure after output has begun (timeout, too many bytes): JSON output ends with an
+ * "error" member ({"error":{"code","message"}}) and NDJSON with a last {"error":...} line,
+ * produced as ordinary bytes before the final 0, so the document stays valid; CSV and
+ * Parquet cannot carry an error, so read returns -1 with err filled and the caller aborts
+ * the response. Memory stays bounded by one data chunk. */
+ssize_t lh_query_stream_read(lh_query_stream *q, char *buf, size_t cap, lh_err *err);
+/* Rows produced so far, and whether the limit cut the result. */
+int64_t lh_query_stream_rows(const lh_query_stream *q);
+bool lh_query_stream_truncated(const lh_query_stream *q);
+/* Releases the connection (interrupting an unfinished query) and any scratch file. */
+void lh_query_stream_close(lh_query_stream *q);
+
+/* Convenience for small results (CLI, tests): runs req with format JSON and parses the
+ * whole document. New reference. */
+json_t *lh_query_json(lh_engine *e, const lh_query_req *req, lh_err *err);
+
+/* ---- engine work for ingest and registration (internal SQL, never user text) ------------ */
+
+typedef struct lh_csv_opts {
+    const char *delimiter; /* NULL = sniff */
+    int header;            /* -1 = sniff, 0 = no, 1 = yes */
+} lh_csv_opts;
+
+/* Reads a CSV/TSV file (any path the engine may read: scratch) with DuckDB's sniffer and
+ * writes it as Parquet (zstd) to dst_path (a scratch path). Returns the schema and row count.
+ * invalid_argument with DuckDB's reason when the file is not usable CSV. */
+int lh_engine_csv_to_parquet(lh_engine *e, const char *src_path, const lh_csv_opts *opts,
+                             const char *dst_path, lh_column **cols, size_t *ncols,
+                             int64_t *rows, lh_err *err) LH_MUST_CHECK;
+/* Reads a Parquet file's schema and row count from its footer. invalid_argument when it is
+ * not Parquet. */
+int lh_engine_parquet_info(lh_engine *e, const char *path, lh_column **cols, size_t *ncols,
+                           int64_t *rows, lh_err *err) LH_MUST_CHECK;
+
+/* ---- the lake: storage + catalog + engine, opened together ------------------------------ */
+
+typedef struct lh_lake {
+    lh_config *config; /* borrowed */
+    lh_storage *storage;
+    lh_catalog *catalog;
+    lh_engine *engine;
+    int64_t started_ms;
+} lh_lake;
+
+/* Opens storage, catalog and engine for config->data_dir. */
+lh_lake *lh_lake_open(lh_config *config, lh_err *err);
+void lh_lake_close(lh_lake *lake);
+
+#endif

@@ -1,0 +1,99 @@
+/* storage: the object store. Buckets are directories on the local filesystem; keys are
+ * '/'-separated relative paths. This is the only module that writes, renames or deletes
+ * lake files. Every write is atomic: temp file in <data>/tmp/put, fsync, rename, fsync dir.
+ *
+ * Layout under the data dir:
+ *   buckets/<name>/      one directory per bucket ("primary" always exists)
+ *   tmp/put/             temp files of in-flight puts (same filesystem, so rename is atomic)
+ *   tmp/work/            scratch files for the engine (uploads, Parquet being written)
+ * Stale files under tmp/ are removed at open.
+ *
+ * Threads: all functions may be called from any thread; an lh_storage is immutable after
+ * open, and each lh_put / lh_get handle belongs to one thread at a time. */
+#ifndef LH_STORAGE_H
+#define LH_STORAGE_H
+
+#include "core/core.h"
+
+typedef struct lh_storage lh_storage;
+typedef struct lh_bucket lh_bucket;
+
+#define LH_BUCKET_PRIMARY "primary"
+#define LH_KEY_MAX 1024
+
+/* Opens (creating as needed) the storage under data_dir. io_error on failure. */
+lh_storage *lh_storage_open(const char *data_dir, lh_err *err);
+void lh_storage_close(lh_storage *s);
+
+const char *lh_storage_data_dir(const lh_storage *s);
+/* <data>/tmp/work: scratch space the engine may read and write. */
+const char *lh_storage_work_dir(const lh_storage *s);
+/* A new unique scratch path "<work>/<uuid><suffix>" (nothing is created). Owned. */
+char *lh_storage_scratch_path(const lh_storage *s, const char *suffix);
+
+/* Borrowed; valid until lh_storage_close. not_found for an unknown bucket. */
+lh_bucket *lh_storage_bucket(lh_storage *s, const char *name, lh_err *err);
+const char *lh_bucket_name(const lh_bucket *b);
+/* Absolute directory of the bucket, without trailing '/'. */
+const char *lh_bucket_root(const lh_bucket *b);
+
+/* Validates a key: 1..LH_KEY_MAX bytes, valid UTF-8, no leading '/', no empty, "." or ".."
+ * segment, no NUL or control characters, no trailing '/'. invalid_argument otherwise. */
+int lh_storage_key_check(const char *key, size_t len, lh_err *err) LH_MUST_CHECK;
+/* Absolute path of key in bucket (key must be valid). Owned. */
+char *lh_bucket_path(const lh_bucket *b, const char *key);
+
+/* ---- writing ----------------------------------------------------------------------------- */
+
+typedef struct lh_put lh_put;
+/* Starts an atomic streaming put of key. Nothing is visible until lh_put_commit. */
+lh_put *lh_bucket_put_begin(lh_bucket *b, const char *key, lh_err *err);
+int lh_put_write(lh_put *p, const void *data, size_t n, lh_err *err) LH_MUST_CHECK;
+uint64_t lh_put_size(const lh_put *p);
+/* fsync, rename over key, fsync the directory; frees p whatever the outcome. */
+int lh_put_commit(lh_put *p, lh_err *err) LH_MUST_CHECK;
+/* Drops the temp file; frees p. NULL is a no-op. */
+void lh_put_abort(lh_put *p);
+
+/* Whole-buffer atomic put (replaces an existing object). */
+int lh_bucket_put(lh_bucket *b, const char *key, const void *data, size_t n, lh_err *err) LH_MUST_CHECK;
+/* Atomic put that fails with conflict when key already exists (link(2) of a fsynced temp
+ * file), so two writers cannot both create it. */
+int lh_bucket_put_if_absent(lh_bucket *b, const char *key, const void *data, size_t n,
+                            lh_err *err) LH_MUST_CHECK;
+/* Moves a finished scratch file (from lh_storage_scratch_path) into the bucket at key:
+ * fsync, rename (copy + unlink across filesystems), fsync dir. */
+int lh_bucket_adopt_file(lh_bucket *b, const char *key, const char *scratch_path,
+                         lh_err *err) LH_MUST_CHECK;
+/* Makes dst_key hold the same bytes as src_key (hard link, or atomic copy when linking is
+ * impossible). conflict if dst exists, not_found if src does not. */
+int lh_bucket_link(lh_bucket *b, const char *src_key, const char *dst_key, lh_err *err) LH_MUST_CHECK;
+
+/* ---- reading ----------------------------------------------------------------------------- */
+
+/* Opens key for reading; returns an fd the caller closes, and its size. not_found when
+ * missing (or a directory). */
+int lh_bucket_open_read(lh_bucket *b, const char *key, uint64_t *size, lh_err *err);
+/* Reads a whole object of at most max bytes (too_large past it). Owned, NUL-terminated. */
+char *lh_bucket_read_all(lh_bucket *b, const char *key, size_t max, size_t *len, lh_err *err);
+int lh_bucket_stat(lh_bucket *b, const char *key, uint64_t *size, int64_t *mtime_ms,
+                   lh_err *err) LH_MUST_CHECK;
+bool lh_bucket_exists(lh_bucket *b, const char *key);
+
+typedef struct lh_object_info {
+    char *key;
+    uint64_t size;
+    int64_t mtime_ms;
+} lh_object_info;
+
+/* Lists objects whose key starts with prefix (any string; "" = all), sorted by key, at most
+ * max entries (*truncated says whether more exist). Owned array; free with
+ * lh_object_infos_free. */
+int lh_bucket_list(lh_bucket *b, const char *prefix, size_t max, lh_object_info **out,
+                   size_t *n, bool *truncated, lh_err *err) LH_MUST_CHECK;
+void lh_object_infos_free(lh_object_info *infos, size_t n);
+
+/* Deletes key; removes directories left empty up to the bucket root. not_found if missing. */
+int lh_bucket_delete(lh_bucket *b, const char *key, lh_err *err) LH_MUST_CHECK;
+
+#endif
