@@ -36,6 +36,7 @@ void lh_buf_reserve(lh_buf *b, size_t extra)
         cap *= 2;
     b->data = lh_xrealloc(b->data, cap);
     b->cap = cap;
+    b->data[b->len] = '\0'; /* a fresh buffer is a valid empty string at once */
 }
 
 void lh_buf_append(lh_buf *b, const void *p, size_t n)
