@@ -1,0 +1,193 @@
+/* catalog: open and rebuild. Everything the catalog knows is rebuilt from the lake at open:
+ * each datasets/<name>/_delta_log is replayed from version 0, the manifest supplies exact
+ * column types (and is rewritten when missing or behind), and part files no commit references
+ * and older than an hour (a crash before a commit) are removed.
+ * Design: docs/internals/catalog.md */
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog/catalog_int.h"
+
+#define DATASETS_PREFIX "datasets/"
+
+/* Splits "datasets/<name>/<rest>" into name (copied to out) and rest; false otherwise. */
+static bool split_key(const char *key, char out[LH_NAME_MAX + 1], const char **rest)
+{
+    if (!lh_str_has_prefix(key, DATASETS_PREFIX))
+        return false;
+    const char *name = key + strlen(DATASETS_PREFIX);
+    const char *slash = strchr(name, '/');
+    if (!slash || slash == name || (size_t)(slash - name) > LH_NAME_MAX)
+        return false;
+    memcpy(out, name, (size_t)(slash - name));
+    out[slash - name] = '\0';
+    *rest = slash + 1;
+    return lh_name_valid(out);
+}
+
+static bool is_part_file(const char *rest)
+{
+    return lh_str_has_prefix(rest, "part-") && lh_str_has_suffix(rest, ".parquet") &&
+           !strchr(rest, '/');
+}
+
+/* Replays one table and reconciles its manifest. NULL when the table is unreadable or has
+ * no version 0 (warned: the rest of the catalog still opens). */
+static lh_cat__entry *load_table(lh_catalog *c, const char *name)
+{
+    char *rel = lh_xasprintf(DATASETS_PREFIX "%s", name);
+    char *root = lh_bucket_path(c->bucket, rel);
+    free(rel);
+    lh_cat__entry *e = lh_cat__entry_new(name, lh_bucket_name(c->bucket), root);
+    free(root);
+    lh_err err = LH_ERR_INIT;
+    int64_t applied = 0;
+    if (lh_cat__replay(c->bucket, e, &applied, &err) != 0 || applied == 0) {
+        if (applied == 0 && err.code == LH_OK)
+            LH_LOG_WARN(LH_CAT_MOD, "dataset skipped: its log has no version 0 dataset=%s",
+                        name);
+        else
+            LH_LOG_WARN(LH_CAT_MOD, "dataset skipped: unreadable log dataset=%s error=\"%s\"",
+                        name, err.message);
+        lh_cat__entry_unref(e);
+        return NULL;
+    }
+    bool current = false;
+    lh_cat__manifest_merge(c->bucket, e, &current);
+    if (!current) {
+        /* Missing or behind (a crash between commit and manifest write): the log wins. */
+        if (lh_cat__manifest_write(c->bucket, e, &err) != 0)
+            LH_LOG_WARN(LH_CAT_MOD, "cannot rewrite manifest dataset=%s error=\"%s\"", name,
+                        err.message);
+        else
+            LH_LOG_INFO(LH_CAT_MOD, "manifest rebuilt from the log dataset=%s version=%lld",
+                        name, (long long)e->d.version);
+    }
+    return e;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool referenced(const lh_dataset *d, char **sorted_paths, const char *rel)
+{
+    return d->nfiles &&
+           bsearch(&rel, sorted_paths, d->nfiles, sizeof *sorted_paths, cmp_str) != NULL;
+}
+
+/* Removes old part files of `d` (or of a directory with no table, d == NULL) that no commit
+ * references. Younger files may belong to a writer between placing and committing. */
+static void sweep_orphans(lh_catalog *c, const lh_dataset *d, const lh_object_info *objs,
+                          size_t from, size_t to)
+{
+    char **paths = NULL;
+    if (d && d->nfiles) {
+        paths = lh_xcalloc(d->nfiles, sizeof *paths);
+        for (size_t i = 0; i < d->nfiles; i++)
+            paths[i] = d->files[i].path;
+        qsort(paths, d->nfiles, sizeof *paths, cmp_str);
+    }
+    int64_t cutoff = lh_now_ms() - LH_CAT_ORPHAN_AGE_MS;
+    for (size_t i = from; i < to; i++) {
+        char name[LH_NAME_MAX + 1];
+        const char *rest;
+        if (!split_key(objs[i].key, name, &rest) || !is_part_file(rest))
+            continue;
+        if ((d && referenced(d, paths, rest)) || objs[i].mtime_ms > cutoff)
+            continue;
+        lh_err err = LH_ERR_INIT;
+        if (lh_bucket_delete(c->bucket, objs[i].key, &err) != 0)
+            LH_LOG_WARN(LH_CAT_MOD, "cannot remove orphan key=%s error=\"%s\"", objs[i].key,
+                        err.message);
+        else
+            LH_LOG_INFO(LH_CAT_MOD, "removed uncommitted data file key=%s", objs[i].key);
+    }
+    free(paths);
+}
+
+static int rebuild(lh_catalog *c, lh_err *err)
+{
+    lh_object_info *objs = NULL;
+    size_t n = 0;
+    bool truncated = false;
+    if (lh_bucket_list(c->bucket, DATASETS_PREFIX, LH_CAT_LIST_MAX, &objs, &n, &truncated,
+                       err) != 0)
+        return lh_err_prefix(err, "catalog: ");
+    if (truncated)
+        LH_LOG_WARN(LH_CAT_MOD, "more than %zu objects under datasets/; later datasets are not "
+                                "loaded", LH_CAT_LIST_MAX);
+    lh_cat__entry **entries = NULL;
+    size_t nentries = 0;
+    /* Keys are sorted, so each dataset's keys form one run [i, j). */
+    for (size_t i = 0; i < n;) {
+        char name[LH_NAME_MAX + 1], other[LH_NAME_MAX + 1];
+        const char *rest;
+        if (!split_key(objs[i].key, name, &rest)) {
+            i++;
+            continue;
+        }
+        bool has_log = false;
+        size_t j = i;
+        while (j < n && split_key(objs[j].key, other, &rest) && strcmp(other, name) == 0) {
+            has_log = has_log || lh_str_has_prefix(rest, "_delta_log/");
+            j++;
+        }
+        if (j == i)
+            j = i + 1;
+        lh_cat__entry *e = has_log ? load_table(c, name) : NULL;
+        if (e) {
+            entries = lh_xrealloc(entries, (nentries + 1) * sizeof *entries);
+            entries[nentries++] = e;
+        }
+        /* A table we could not read keeps all its files: we cannot tell which are live. */
+        if (e || !has_log)
+            sweep_orphans(c, e ? &e->d : NULL, objs, i, j);
+        i = j;
+    }
+    lh_object_infos_free(objs, n);
+
+    lh_catalog_snap *s = lh_cat__snap_new(entries, nentries, 1);
+    for (size_t i = 0; i < nentries; i++)
+        lh_cat__entry_unref(entries[i]); /* the snapshot holds them now */
+    free(entries);
+    c->current = s;
+    atomic_store(&c->generation, s->generation);
+    return 0;
+}
+
+lh_catalog *lh_catalog_open(lh_storage *storage, lh_err *err)
+{
+    lh_bucket *b = lh_storage_bucket(storage, LH_BUCKET_PRIMARY, err);
+    if (!b)
+        return NULL;
+    lh_catalog *c = lh_xcalloc(1, sizeof *c);
+    c->storage = storage;
+    c->bucket = b;
+    double t0 = lh_mono_ms();
+    if (rebuild(c, err) != 0) {
+        free(c);
+        return NULL;
+    }
+    pthread_mutex_init(&c->snap_mu, NULL);
+    pthread_mutex_init(&c->publish_mu, NULL);
+    for (size_t i = 0; i < LH_CAT_COMMIT_STRIPES; i++)
+        pthread_mutex_init(&c->commit_mu[i], NULL);
+    LH_LOG_INFO(LH_CAT_MOD, "catalog open datasets=%zu ms=%.1f", c->current->n,
+                lh_mono_ms() - t0);
+    return c;
+}
+
+void lh_catalog_close(lh_catalog *c)
+{
+    if (!c)
+        return;
+    lh_catalog_snap_unref(c->current);
+    c->current = NULL;
+    pthread_mutex_destroy(&c->snap_mu);
+    pthread_mutex_destroy(&c->publish_mu);
+    for (size_t i = 0; i < LH_CAT_COMMIT_STRIPES; i++)
+        pthread_mutex_destroy(&c->commit_mu[i]);
+    free(c);
+}

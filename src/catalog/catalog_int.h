@@ -1,0 +1,118 @@
+/* catalog internals shared by the files of src/catalog/ (never included from outside):
+ * the refcounted dataset entry, the snapshot, the catalog object, the Delta log replay
+ * state and the manifest helpers. See docs/internals/catalog.md for the design. */
+#ifndef LH_CATALOG_INT_H
+#define LH_CATALOG_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "catalog/catalog.h"
+
+#define LH_CAT_MOD "catalog"
+/* Bounded retries when another writer takes the version we wanted. */
+#define LH_CAT_COMMIT_ATTEMPTS 16
+/* History entries kept in memory and in the manifest (the log keeps everything). */
+#define LH_CAT_HISTORY_MAX 1000
+/* Ceilings on what we read back from the lake. */
+#define LH_CAT_LOG_MAX ((size_t)64 << 20)
+#define LH_CAT_MANIFEST_MAX ((size_t)16 << 20)
+#define LH_CAT_LIST_MAX ((size_t)4 << 20)
+/* Unreferenced part files younger than this may belong to a writer mid-commit. */
+#define LH_CAT_ORPHAN_AGE_MS (60 * 60 * 1000LL)
+/* Commits to one dataset serialise on one of these mutexes (chosen by name hash), so
+ * writers of different datasets rarely wait on each other. */
+#define LH_CAT_COMMIT_STRIPES 32
+/* Nesting ceiling for type text and Delta type objects. */
+#define LH_CAT_TYPE_DEPTH 64
+
+/* A dataset as stored in snapshots: shared between successive snapshots until it changes.
+ * `d` is first so a `const lh_dataset *` handed out can be mapped back. Immutable once
+ * published. */
+typedef struct lh_cat__entry {
+    lh_dataset d;
+    atomic_int refs;
+    json_t *delta_schema; /* the Delta struct type of the latest metaData */
+} lh_cat__entry;
+
+struct lh_catalog_snap {
+    atomic_int refs;
+    uint64_t generation;
+    size_t n;
+    lh_cat__entry **items; /* sorted by name */
+};
+
+struct lh_catalog {
+    lh_storage *storage;
+    lh_bucket *bucket;
+    /* Held only for the pointer swap and the reference taken by readers. */
+    pthread_mutex_t snap_mu;
+    lh_catalog_snap *current;
+    atomic_uint_fast64_t generation;
+    /* Serialises building and swapping in the next snapshot (memory only, no I/O). */
+    pthread_mutex_t publish_mu;
+    /* Serialise the writers of a dataset in this instance, across their I/O; never taken
+     * by readers. Lock order: commit_mu[i] before publish_mu before snap_mu. */
+    pthread_mutex_t commit_mu[LH_CAT_COMMIT_STRIPES];
+};
+
+/* ---- entries (dataset.c) ----------------------------------------------------------------- */
+
+lh_cat__entry *lh_cat__entry_new(const char *name, const char *bucket, const char *table_root);
+/* Deep copy with refs = 1. */
+lh_cat__entry *lh_cat__entry_dup(const lh_cat__entry *e);
+void lh_cat__entry_ref(lh_cat__entry *e);
+void lh_cat__entry_unref(lh_cat__entry *e);
+/* Replaces columns (copied) and recomputes the fingerprint. */
+void lh_cat__entry_set_columns(lh_cat__entry *e, const lh_column *cols, size_t n);
+/* Appends a history record (fields copied), dropping the oldest past the ceiling. */
+void lh_cat__entry_push_history(lh_cat__entry *e, const lh_commit_record *r);
+/* sha256 hex over "name\ttype\n" per column. */
+void lh_cat__fingerprint(const lh_column *cols, size_t n, char out[65]);
+/* 0 when equal; otherwise conflict naming the first difference. */
+int lh_cat__schema_check(const char *dataset, const lh_column *have, size_t nhave,
+                         const lh_column *want, size_t nwant, lh_err *err);
+/* [{"name","type"}] and one history entry as JSON (timestamps ISO 8601); new references. */
+json_t *lh_cat__columns_json(const lh_column *cols, size_t n);
+json_t *lh_cat__history_json(const lh_commit_record *r);
+/* The Delta struct type for columns, new reference (invalid_argument on unknown types). */
+json_t *lh_cat__delta_struct(const lh_column *cols, size_t n, lh_err *err);
+
+/* ---- snapshots (snapshot.c) -------------------------------------------------------------- */
+
+/* A new snapshot holding `entries` (each referenced), sorted by name. */
+lh_catalog_snap *lh_cat__snap_new(lh_cat__entry **entries, size_t n, uint64_t generation);
+/* Makes `e` the entry for its name (replacing or inserting), as generation+1, and swaps it
+ * in as the catalog's current snapshot. Takes its own reference to e. The caller holds the
+ * commit stripe of e's name. */
+void lh_cat__publish(lh_catalog *c, lh_cat__entry *e);
+/* The current snapshot's entry for name, referenced, or NULL. */
+lh_cat__entry *lh_cat__current_entry(lh_catalog *c, const char *name);
+
+/* ---- Delta log (delta_log.c) ------------------------------------------------------------- */
+
+/* "datasets/<name>/_delta_log/<%020lld>.json". Owned. */
+char *lh_cat__log_key(const char *name, int64_t version);
+/* Applies versions e->d.version+1, +2, ... until the first missing one. *applied counts
+ * them. A version that cannot be read or parsed is an error (io_error / invalid_argument).
+ * e must not be published yet. */
+int lh_cat__replay(lh_bucket *b, lh_cat__entry *e, int64_t *applied, lh_err *err);
+/* Builds the newline-delimited actions of one commit. `adds` are the files of this commit
+ * (paths relative to the table root). For version 0, e carries table_id/created_ms and
+ * the protocol and metaData actions are written. Owned; NULL + invalid_argument when the
+ * schema cannot be expressed in Delta. */
+char *lh_cat__commit_text(const lh_cat__entry *e, int64_t version, int64_t ts_ms,
+                          const lh_commit_info *info, const char *operation,
+                          const lh_data_file *adds, size_t nadds, lh_err *err);
+
+/* ---- manifests (manifest.c) -------------------------------------------------------------- */
+
+char *lh_cat__manifest_key(const char *name);
+/* Writes _catalog/datasets/<name>.json atomically. */
+int lh_cat__manifest_write(lh_bucket *b, const lh_cat__entry *e, lh_err *err);
+/* Reads the manifest and, when it is sound and describes the same table and schema as the
+ * log, adopts its exact DuckDB column types. *current is true when the manifest exists and
+ * is at the entry's version (no rewrite needed). Never fails: a bad manifest is ignored. */
+void lh_cat__manifest_merge(lh_bucket *b, lh_cat__entry *e, bool *current);
+
+#endif

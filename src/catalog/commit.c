@@ -1,0 +1,291 @@
+/* catalog: the write path. lh_catalog_add_files places data files in the table directory,
+ * then creates the next Delta log version with put-if-absent (so no two writers, in this
+ * process or another, can take the same version), then writes the manifest and publishes a
+ * new snapshot. A failure before the log file is durable removes the placed files. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "catalog/catalog_int.h"
+
+static int check_args(const char *name, const lh_column *cols, size_t ncols,
+                      const lh_add_file *files, size_t nfiles, json_t **schema, lh_err *err)
+{
+    if (!name || !lh_name_valid(name))
+        return lh_err_set(err, LH_INVALID_ARGUMENT,
+                          "invalid dataset name '%s': use [a-z_][a-z0-9_]{0,62}",
+                          name ? name : "");
+    if (!files || nfiles == 0)
+        return lh_err_set(err, LH_INVALID_ARGUMENT, "dataset '%s': no files to add", name);
+    if (!cols || ncols == 0)
+        return lh_err_set(err, LH_INVALID_ARGUMENT, "dataset '%s': no columns", name);
+    for (size_t i = 0; i < ncols; i++) {
+        if (!cols[i].name || !*cols[i].name || !cols[i].type)
+            return lh_err_set(err, LH_INVALID_ARGUMENT, "dataset '%s': column %zu has no name "
+                              "or type", name, i + 1);
+        for (size_t k = 0; k < i; k++)
+            if (strcasecmp(cols[k].name, cols[i].name) == 0)
+                return lh_err_set(err, LH_INVALID_ARGUMENT,
+                                  "dataset '%s': duplicate column '%s'", name, cols[i].name);
+    }
+    for (size_t i = 0; i < nfiles; i++) {
+        const lh_add_file *f = &files[i];
+        if (f->rows < 0)
+            return lh_err_set(err, LH_INVALID_ARGUMENT, "dataset '%s': negative row count",
+                              name);
+        if (f->move ? !f->src_path : !f->src_key)
+            return lh_err_set(err, LH_INVALID_ARGUMENT, "dataset '%s': file %zu has no %s",
+                              name, i + 1, f->move ? "src_path" : "src_key");
+        if (!f->move && lh_storage_key_check(f->src_key, strlen(f->src_key), err) != 0)
+            return -1;
+    }
+    *schema = lh_cat__delta_struct(cols, ncols, err);
+    if (!*schema)
+        return lh_err_prefix(err, "dataset '%s': ", name);
+    return 0;
+}
+
+static void unplace(lh_catalog *c, const char *name, lh_data_file *placed, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *key = lh_xasprintf("datasets/%s/%s", name, placed[i].path);
+        lh_err err = LH_ERR_INIT;
+        if (lh_bucket_delete(c->bucket, key, &err) != 0 && err.code != LH_NOT_FOUND)
+            LH_LOG_WARN(LH_CAT_MOD, "cannot remove uncommitted file key=%s error=\"%s\" "
+                                    "(removed at a later open)", key, err.message);
+        free(key);
+    }
+}
+
+/* Moves or links each file to datasets/<name>/part-<uuid>.parquet; fills placed[] and *n
+ * (also on failure, so the caller can undo). */
+static int place_files(lh_catalog *c, const char *name, const lh_add_file *files, size_t nfiles,
+                       lh_data_file *placed, size_t *n, lh_err *err)
+{
+    for (size_t i = 0; i < nfiles; i++) {
+        char uuid[37];
+        lh_uuid4(uuid);
+        char *rel = lh_xasprintf("part-%s.parquet", uuid);
+        char *key = lh_xasprintf("datasets/%s/%s", name, rel);
+        int rc = files[i].move ? lh_bucket_adopt_file(c->bucket, key, files[i].src_path, err)
+                               : lh_bucket_link(c->bucket, files[i].src_key, key, err);
+        if (rc != 0) {
+            free(rel);
+            free(key);
+            return -1;
+        }
+        placed[i] = (lh_data_file){.path = rel, .rows = files[i].rows};
+        (*n)++;
+        rc = lh_bucket_stat(c->bucket, key, &placed[i].size, &placed[i].modification_ms, err);
+        free(key);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* After a lost race: replays the versions this writer had not seen, publishes them (the
+ * snapshot should show what is on disk), and re-checks the schema against them. */
+static lh_cat__entry *catch_up(lh_catalog *c, lh_cat__entry *base, const char *name,
+                               const lh_column *cols, size_t ncols, lh_err *err)
+{
+    lh_cat__entry *fresh;
+    if (base) {
+        fresh = lh_cat__entry_dup(base);
+    } else {
+        char *rel = lh_xasprintf("datasets/%s", name);
+        char *root = lh_bucket_path(c->bucket, rel);
+        fresh = lh_cat__entry_new(name, lh_bucket_name(c->bucket), root);
+        free(rel);
+        free(root);
+    }
+    int64_t applied = 0;
+    if (lh_cat__replay(c->bucket, fresh, &applied, err) != 0) {
+        lh_cat__entry_unref(fresh);
+        return NULL;
+    }
+    if (applied > 0)
+        lh_cat__publish(c, fresh);
+    if (fresh->d.version >= 0 && lh_cat__schema_check(name, fresh->d.columns,
+                                                      fresh->d.ncolumns, cols, ncols, err) != 0) {
+        lh_cat__entry_unref(fresh);
+        return NULL;
+    }
+    return fresh;
+}
+
+/* The new entry for a successful commit: base (or a fresh table) plus the placed files. */
+static lh_cat__entry *next_entry(lh_catalog *c, const lh_cat__entry *base, const char *name,
+                                 const lh_column *cols, size_t ncols, const json_t *schema,
+                                 int64_t now)
+{
+    if (base)
+        return lh_cat__entry_dup(base);
+    char *rel = lh_xasprintf("datasets/%s", name);
+    char *root = lh_bucket_path(c->bucket, rel);
+    lh_cat__entry *e = lh_cat__entry_new(name, lh_bucket_name(c->bucket), root);
+    free(rel);
+    free(root);
+    char id[37];
+    lh_uuid4(id);
+    e->d.table_id = lh_xstrdup(id);
+    e->d.created_ms = now;
+    lh_cat__entry_set_columns(e, cols, ncols);
+    e->delta_schema = json_deep_copy(schema);
+    return e;
+}
+
+static void apply_commit(lh_cat__entry *e, int64_t version, int64_t ts, const char *op,
+                         const lh_commit_info *info, const lh_data_file *placed, size_t n)
+{
+    lh_dataset *d = &e->d;
+    d->files = lh_xrealloc(d->files, (d->nfiles + n) * sizeof *d->files);
+    int64_t rows = 0;
+    for (size_t i = 0; i < n; i++) {
+        d->files[d->nfiles + i] = placed[i];
+        d->files[d->nfiles + i].path = lh_xstrdup(placed[i].path);
+        rows += placed[i].rows;
+    }
+    d->nfiles += n;
+    d->row_count += rows;
+    d->version = version;
+    d->updated_ms = ts;
+    if (version == 0) {
+        free(d->source);
+        d->source = lh_xstrdup(info && info->source ? info->source : "external");
+    }
+    lh_commit_record rec = {
+        .version = version,
+        .timestamp_ms = ts,
+        .operation = (char *)op,
+        .source = info ? (char *)info->source : NULL,
+        .file_name = info ? (char *)info->file_name : NULL,
+        .actor = info ? (char *)info->actor : NULL,
+        .rows_added = rows,
+        .files_added = (int64_t)n,
+    };
+    lh_cat__entry_push_history(e, &rec);
+}
+
+static pthread_mutex_t *stripe(lh_catalog *c, const char *name)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return &c->commit_mu[h % LH_CAT_COMMIT_STRIPES];
+}
+
+/* Writes the log file of `version`. 1 when another writer holds it (lost the race). */
+static int write_log(lh_catalog *c, const char *name, int64_t version, const char *text,
+                     lh_err *err)
+{
+    char *key = lh_cat__log_key(name, version);
+    lh_fault_point("catalog.before_commit");
+    int rc = -1;
+    if (lh_fault_hit("commit")) {
+        lh_err_set(err, LH_IO_ERROR, "commit failed (injected)");
+        goto out;
+    }
+    lh_err perr = LH_ERR_INIT;
+    if (lh_bucket_put_if_absent(c->bucket, key, text, strlen(text), &perr) == 0) {
+        rc = 0;
+        goto out;
+    }
+    if (perr.code == LH_CONFLICT) {
+        rc = 1;
+        goto out;
+    }
+    /* A failure after the link (the directory fsync) leaves our commit in place: then it
+     * happened, and undoing the placed files would break the table. */
+    size_t len = 0;
+    lh_err ignored = LH_ERR_INIT;
+    char *have = lh_bucket_read_all(c->bucket, key, LH_CAT_LOG_MAX, &len, &ignored);
+    if (have && len == strlen(text) && memcmp(have, text, len) == 0) {
+        LH_LOG_WARN(LH_CAT_MOD, "commit reported \"%s\" but is in place dataset=%s version=%lld",
+                    perr.message, name, (long long)version);
+        rc = 0;
+    } else {
+        *err = perr;
+    }
+    free(have);
+out:
+    free(key);
+    return rc;
+}
+
+int lh_catalog_add_files(lh_catalog *c, const char *name, const lh_column *cols, size_t ncols,
+                         const lh_add_file *files, size_t nfiles, const lh_commit_info *info,
+                         int64_t *version, lh_err *err)
+{
+    json_t *schema = NULL;
+    if (check_args(name, cols, ncols, files, nfiles, &schema, err) != 0)
+        return -1;
+    lh_data_file *placed = lh_xcalloc(nfiles, sizeof *placed);
+    size_t nplaced = 0;
+    lh_cat__entry *next = NULL;
+    int rc = -1;
+
+    pthread_mutex_t *mu = stripe(c, name);
+    pthread_mutex_lock(mu);
+    lh_cat__entry *base = lh_cat__current_entry(c, name);
+    if (base && lh_cat__schema_check(name, base->d.columns, base->d.ncolumns, cols, ncols,
+                                     err) != 0)
+        goto out;
+    if (place_files(c, name, files, nfiles, placed, &nplaced, err) != 0) {
+        lh_err_prefix(err, "dataset '%s': ", name);
+        goto out;
+    }
+    for (int attempt = 0;; attempt++) {
+        if (attempt == LH_CAT_COMMIT_ATTEMPTS) {
+            lh_err_set(err, LH_CONFLICT, "dataset '%s': gave up after %d concurrent commits",
+                       name, attempt);
+            goto out;
+        }
+        int64_t v = base ? base->d.version + 1 : 0;
+        int64_t ts = lh_now_ms();
+        const char *op = info && info->operation ? info->operation
+                                                 : (v == 0 ? "CREATE TABLE" : "WRITE");
+        next = next_entry(c, base, name, cols, ncols, schema, ts);
+        char *text = lh_cat__commit_text(next, v, ts, info, op, placed, nplaced, err);
+        int w = text ? write_log(c, name, v, text, err) : -1;
+        free(text);
+        if (w < 0)
+            goto out;
+        if (w == 0) {
+            lh_fault_point("catalog.after_commit");
+            apply_commit(next, v, ts, op, info, placed, nplaced);
+            break;
+        }
+        LH_LOG_DEBUG(LH_CAT_MOD, "lost the race for a version, catching up dataset=%s "
+                                 "version=%lld attempt=%d", name, (long long)v, attempt + 1);
+        lh_cat__entry_unref(next);
+        next = NULL;
+        lh_cat__entry *fresh = catch_up(c, base, name, cols, ncols, err);
+        if (!fresh)
+            goto out;
+        lh_cat__entry_unref(base);
+        base = fresh;
+    }
+    /* Durable from here on: a failed manifest write is repaired at the next open. */
+    lh_err merr = LH_ERR_INIT;
+    if (lh_cat__manifest_write(c->bucket, next, &merr) != 0)
+        LH_LOG_WARN(LH_CAT_MOD, "manifest not written dataset=%s error=\"%s\"", name,
+                    merr.message);
+    lh_cat__publish(c, next);
+    if (version)
+        *version = next->d.version;
+    LH_LOG_INFO(LH_CAT_MOD, "commit dataset=%s version=%lld files=%zu", name,
+                (long long)next->d.version, nplaced);
+    rc = 0;
+out:
+    if (rc != 0)
+        unplace(c, name, placed, nplaced);
+    pthread_mutex_unlock(mu);
+    for (size_t i = 0; i < nfiles; i++)
+        free(placed[i].path);
+    free(placed);
+    lh_cat__entry_unref(next);
+    lh_cat__entry_unref(base);
+    json_decref(schema);
+    return rc;
+}
