@@ -1,0 +1,549 @@
+/* Unit tests for src/core/config.c: defaults, every key through lh_config_set, the file,
+ * the environment, precedence, validation errors that name the key, and --print-config JSON. */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/core.h"
+
+static char tmpdir[64];
+
+static void make_tmpdir(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/lh_config_XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void remove_tmpdir(void)
+{
+    lh_err err = LH_ERR_INIT;
+    cr_assert(eq(int, lh_remove_tree(tmpdir, &err), 0));
+}
+
+TestSuite(config, .init = make_tmpdir, .fini = remove_tmpdir);
+
+static char *write_file(const char *name, const char *text)
+{
+    char *path = lh_xasprintf("%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void expect_set_error(const char *key, const char *value, const char *message)
+{
+    lh_config c;
+    lh_config_init(&c);
+    lh_err err = LH_ERR_INIT;
+    cr_assert(eq(int, lh_config_set(&c, key, value, &err), -1), "%s=%s accepted", key, value);
+    cr_assert(eq(int, err.code, LH_INVALID_ARGUMENT));
+    cr_assert(eq(str, err.message, (char *)message));
+    /* A refused value leaves the setting as it was. */
+    json_t *got = lh_config_to_json(&c);
+    lh_config d;
+    lh_config_init(&d);
+    json_t *want = lh_config_to_json(&d);
+    cr_assert(json_equal(got, want));
+    json_decref(got);
+    json_decref(want);
+    lh_config_release(&c);
+    lh_config_release(&d);
+}
+
+static const char *const default_json =
+    "{\"query\":{\"connections\":8,\"max_result_bytes\":4294967296,\"max_rows\":10000000,"
+    "\"memory_limit\":\"\",\"threads\":0,\"timeout_ms\":30000},"
+    "\"server\":{\"data_dir\":\"./lakehouse-data\",\"listen\":\"127.0.0.1:3100\","
+    "\"log_level\":\"info\",\"max_body_bytes\":1048576,\"max_connections\":256,"
+    "\"max_upload_bytes\":17179869184}}";
+
+static void expect_config_json(const lh_config *c, const char *want)
+{
+    json_t *j = lh_config_to_json(c);
+    char *got = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+    cr_assert(eq(str, got, (char *)want));
+    free(got);
+    json_decref(j);
+}
+
+Test(config, defaults)
+{
+    lh_config c;
+    lh_config_init(&c);
+    cr_assert_null(c.config_path);
+    cr_assert(eq(str, c.data_dir, "./lakehouse-data"));
+    cr_assert(eq(str, c.listen_host, "127.0.0.1"));
+    cr_assert(eq(int, c.listen_port, 3100));
+    cr_assert(eq(int, c.http_max_connections, 256));
+    cr_assert(eq(i64, c.max_body_bytes, 1048576));
+    cr_assert(eq(i64, c.max_upload_bytes, INT64_C(16) << 30));
+    cr_assert(eq(str, c.log_level, "info"));
+    cr_assert(eq(int, c.query_timeout_ms, 30000));
+    cr_assert(eq(i64, c.query_max_rows, 10000000));
+    cr_assert(eq(i64, c.query_max_bytes, INT64_C(4) << 30));
+    cr_assert(eq(int, c.query_connections, 8));
+    cr_assert(eq(int, c.query_threads, 0));
+    cr_assert(eq(str, c.query_memory_limit, ""));
+    expect_config_json(&c, default_json);
+    lh_config_release(&c);
+    cr_assert_null(c.data_dir);
+    lh_config_release(&c); /* twice is harmless */
+}
+
+Test(config, set_every_key)
+{
+    lh_config c;
+    lh_config_init(&c);
+    lh_err err = LH_ERR_INIT;
+    static const char *const kv[][2] = {
+        {"server.data_dir", "/srv/lake"},      {"server.listen", "0.0.0.0:8080"},
+        {"server.max_connections", "10"},      {"server.max_body_bytes", "2MiB"},
+        {"server.max_upload_bytes", "1GB"},    {"server.log_level", "debug"},
+        {"query.timeout_ms", "500"},           {"query.max_rows", "1000"},
+        {"query.max_result_bytes", "512KiB"},  {"query.connections", "4"},
+        {"query.threads", "2"},                {"query.memory_limit", "4GB"},
+    };
+    for (size_t i = 0; i < LH_ARRAY_LEN(kv); i++)
+        cr_assert(eq(int, lh_config_set(&c, kv[i][0], kv[i][1], &err), 0), "%s: %s", kv[i][0],
+                  err.message);
+    expect_config_json(&c, "{\"query\":{\"connections\":4,\"max_result_bytes\":524288,"
+                           "\"max_rows\":1000,\"memory_limit\":\"4GB\",\"threads\":2,"
+                           "\"timeout_ms\":500},\"server\":{\"data_dir\":\"/srv/lake\","
+                           "\"listen\":\"0.0.0.0:8080\",\"log_level\":\"debug\","
+                           "\"max_body_bytes\":2097152,\"max_connections\":10,"
+                           "\"max_upload_bytes\":1000000000}}");
+    cr_assert(eq(int, c.listen_port, 8080));
+    cr_assert(eq(str, c.listen_host, "0.0.0.0"));
+    lh_config_release(&c);
+}
+
+Test(config, listen_forms)
+{
+    static const struct {
+        const char *in, *host;
+        int port;
+        const char *shown;
+    } cases[] = {
+        {"localhost:9000", "localhost", 9000, "localhost:9000"},
+        {"[::1]:9001", "::1", 9001, "[::1]:9001"},
+        {":4000", "127.0.0.1", 4000, "127.0.0.1:4000"},
+        {"5000", "127.0.0.1", 5000, "127.0.0.1:5000"},
+        {"0.0.0.0:0", "0.0.0.0", 0, "0.0.0.0:0"},
+        {"h:65535", "h", 65535, "h:65535"},
+    };
+    for (size_t i = 0; i < LH_ARRAY_LEN(cases); i++) {
+        lh_config c;
+        lh_config_init(&c);
+        lh_err err = LH_ERR_INIT;
+        cr_assert(eq(int, lh_config_set(&c, "server.listen", cases[i].in, &err), 0), "%s: %s",
+                  cases[i].in, err.message);
+        cr_assert(eq(str, c.listen_host, (char *)cases[i].host));
+        cr_assert(eq(int, c.listen_port, cases[i].port));
+        json_t *j = lh_config_to_json(&c);
+        cr_assert(eq(str, (char *)json_string_value(json_object_get(
+                              json_object_get(j, "server"), "listen")),
+                     (char *)cases[i].shown));
+        json_decref(j);
+        lh_config_release(&c);
+    }
+}
+
+Test(config, listen_errors)
+{
+    const char *port_msg = "server.listen: invalid address '%s' (expected host:port with port "
+                           "0..65535)";
+    static const char *const bad[] = {"h:65536", "h:", "h:-1", "h:+80", "h:80x", "", "x", ":"};
+    for (size_t i = 0; i < LH_ARRAY_LEN(bad); i++) {
+        char msg[256];
+        snprintf(msg, sizeof msg, port_msg, bad[i]);
+        expect_set_error("server.listen", bad[i], msg);
+    }
+    expect_set_error("server.listen", "::1:80",
+                     "server.listen: invalid address '::1:80' (write IPv6 addresses as "
+                     "[addr]:port)");
+    expect_set_error("server.listen", "[::1]80",
+                     "server.listen: invalid address '[::1]80' (expected [ipv6]:port)");
+    expect_set_error("server.listen", "[]:80",
+                     "server.listen: invalid address '[]:80' (expected [ipv6]:port)");
+    expect_set_error("server.listen", "a b:80", "server.listen: invalid host in 'a b:80'");
+}
+
+Test(config, sizes_with_units)
+{
+    static const struct {
+        const char *in;
+        int64_t bytes;
+    } cases[] = {
+        {"64MiB", INT64_C(64) << 20}, {"1GB", 1000000000},        {"512KiB", 512 * 1024},
+        {"16GiB", INT64_C(16) << 30}, {"1024", 1024},             {"3 kb", 3000},
+        {"2TiB", INT64_C(2) << 40},   {"7B", 7},                  {"5mb", 5000000},
+        {"1TB", INT64_C(1000000000000)},
+    };
+    for (size_t i = 0; i < LH_ARRAY_LEN(cases); i++) {
+        lh_config c;
+        lh_config_init(&c);
+        lh_err err = LH_ERR_INIT;
+        cr_assert(eq(int, lh_config_set(&c, "server.max_upload_bytes", cases[i].in, &err), 0),
+                  "%s: %s", cases[i].in, err.message);
+        cr_assert(eq(i64, c.max_upload_bytes, cases[i].bytes), "%s", cases[i].in);
+        lh_config_release(&c);
+    }
+}
+
+Test(config, validation_errors_name_the_key)
+{
+    expect_set_error("server.listn", "1", "unknown config key 'server.listn'");
+    expect_set_error("listen", "1", "unknown config key 'listen'");
+    expect_set_error("server.max_body_bytes", "0", "server.max_body_bytes: 0 is out of range "
+                                                   "1..1073741824");
+    expect_set_error("server.max_body_bytes", "2GiB",
+                     "server.max_body_bytes: 2147483648 is out of range 1..1073741824");
+    expect_set_error("query.max_result_bytes", "-5",
+                     "query.max_result_bytes: -5 is out of range 1..4611686018427387904");
+    expect_set_error("server.max_upload_bytes", "12XB",
+                     "server.max_upload_bytes: invalid size '12XB' (expected bytes or e.g. "
+                     "64MiB, 1GB)");
+    expect_set_error("server.max_upload_bytes", "1.5GB",
+                     "server.max_upload_bytes: invalid size '1.5GB' (expected bytes or e.g. "
+                     "64MiB, 1GB)");
+    expect_set_error("server.max_upload_bytes", "99999999999TiB",
+                     "server.max_upload_bytes: invalid size '99999999999TiB' (expected bytes or "
+                     "e.g. 64MiB, 1GB)");
+    expect_set_error("query.timeout_ms", "abc", "query.timeout_ms: 'abc' is not an integer");
+    expect_set_error("query.timeout_ms", "10s", "query.timeout_ms: '10s' is not an integer");
+    expect_set_error("query.timeout_ms", "0", "query.timeout_ms: 0 is out of range 1..86400000");
+    expect_set_error("query.timeout_ms", "99999999999999999999",
+                     "query.timeout_ms: '99999999999999999999' is not an integer");
+    expect_set_error("query.connections", "0", "query.connections: 0 is out of range 1..1024");
+    expect_set_error("query.threads", "-1", "query.threads: -1 is out of range 0..1024");
+    expect_set_error("query.max_rows", "0", "query.max_rows: 0 is out of range "
+                                            "1..4611686018427387904");
+    expect_set_error("server.max_connections", "",
+                     "server.max_connections: '' is not an integer");
+    expect_set_error("server.log_level", "verbose",
+                     "server.log_level: unknown log level 'verbose' (expected error, warn, info "
+                     "or debug)");
+    expect_set_error("server.data_dir", "", "server.data_dir must not be empty");
+    expect_set_error("query.memory_limit", "lots",
+                     "query.memory_limit: invalid size 'lots' (expected e.g. 4GB, 512MiB)");
+    expect_set_error("query.memory_limit", "10KB",
+                     "query.memory_limit: '10KB' is below the minimum of 1MiB");
+    lh_config c;
+    lh_config_init(&c);
+    lh_err err = LH_ERR_INIT;
+    cr_assert(eq(int, lh_config_set(&c, "query.threads", NULL, &err), -1));
+    cr_assert(eq(str, err.message, "query.threads: missing value"));
+    char *huge = lh_xcalloc(5000, 1);
+    memset(huge, 'a', 4999);
+    cr_assert(eq(int, lh_config_set(&c, "server.data_dir", huge, &err), -1));
+    cr_assert(eq(str, err.message, "server.data_dir: value longer than 4096 bytes"));
+    free(huge);
+    lh_config_release(&c);
+}
+
+Test(config, memory_limit_normalized_for_duckdb)
+{
+    lh_config c;
+    lh_config_init(&c);
+    lh_err err = LH_ERR_INIT;
+    cr_assert(eq(int, lh_config_set(&c, "query.memory_limit", "1073741824", &err), 0));
+    cr_assert(eq(str, c.query_memory_limit, "1073741824B"));
+    cr_assert(eq(int, lh_config_set(&c, "query.memory_limit", "512MiB", &err), 0));
+    cr_assert(eq(str, c.query_memory_limit, "512MiB"));
+    cr_assert(eq(int, lh_config_set(&c, "query.memory_limit", "", &err), 0));
+    cr_assert(eq(str, c.query_memory_limit, ""));
+    lh_config_release(&c);
+}
+
+Test(config, load_file)
+{
+    char *path = write_file("lakehouse.toml",
+                            "# test config\n[server]\ndata_dir = \"/data/lake\"\n"
+                            "listen = \"[::1]:3200\"\nmax_body_bytes = \"2MiB\"\n"
+                            "max_upload_bytes = 1048576\nlog_level = 'warn'\n"
+                            "max_connections = 32\n\n[query]\ntimeout_ms = 1_000\n"
+                            "max_rows = 50\nmax_result_bytes = \"1GiB\"\nconnections = 2\n"
+                            "threads = 3\nmemory_limit = \"2GB\"\n");
+    lh_config c;
+    lh_config_init(&c);
+    lh_err err = LH_ERR_INIT;
+    cr_assert(eq(int, lh_config_load_file(&c, path, true, &err), 0), "%s", err.message);
+    cr_assert(eq(str, c.config_path, path));
+    expect_config_json(&c, "{\"query\":{\"connections\":2,\"max_result_bytes\":1073741824,"
+                           "\"max_rows\":50,\"memory_limit\":\"2GB\",\"threads\":3,"
+                           "\"timeout_ms\":1000},\"server\":{\"data_dir\":\"/data/lake\","
+                           "\"listen\":\"[::1]:3200\",\"log_level\":\"warn\","
+                           "\"max_body_bytes\":2097152,\"max_connections\":32,"
+                           "\"max_upload_bytes\":1048576}}");
+    lh_config_release(&c);
+    free(path);
+}
+
+/* Loads text as a config file and expects the exact message; the config must be unchanged. */
+static void expect_file_error(const char *text, lh_code code, const char *message_fmt)
+{
+    char *path = write_file("bad.toml", text);
+    char message[512];
+    snprintf(message, sizeof message, message_fmt, path);
+    lh_config c;
+    lh_config_init(&c);
+    lh_err err = LH_ERR_INIT;
+    cr_assert(eq(int, lh_config_load_file(&c, path, true, &err), -1));
+    cr_assert(eq(int, err.code, code));
+    cr_assert(eq(str, err.message, message));
+    cr_assert_null(c.config_path);
+    expect_config_json(&c, default_json);
+    lh_config_release(&c);
+    free(path);
+}
+
+Test(config, file_errors)
+{
+    expect_file_error("[server]\nlisten = \":1\"\nlisten_port = 1\n", LH_INVALID_ARGUMENT,
+                      "config '%s': unknown config key 'server.listen_port'");
+    expect_file_error("[serve]\nlisten = \"1\"\n", LH_INVALID_ARGUMENT,
+                      "config '%s': unknown config key 'serve'");
+    expect_file_error("data_dir = \"x\"\n", LH_INVALID_ARGUMENT,
+                      "config '%s': unknown config key 'data_dir'");
+    expect_file_error("server = 1\n", LH_INVALID_ARGUMENT,
+                      "config '%s': 'server' must be a table ([server])");
+    expect_file_error("[server]\ndata_dir = 5\n", LH_INVALID_ARGUMENT,
+                      "config '%s': server.data_dir must be a string");
+    expect_file_error("[server]\nmax_connections = \"10\"\n", LH_INVALID_ARGUMENT,
+                      "config '%s': server.max_connections must be an integer, not a string");
+    expect_file_error("[server]\nmax_body_bytes = 1.5\n", LH_INVALID_ARGUMENT,
+                      "config '%s': server.max_body_bytes must be an integer or a string");
+    expect_file_error("[query]\ntimeout_ms = true\n", LH_INVALID_ARGUMENT,
+                      "config '%s': query.timeout_ms must be an integer");
+    expect_file_error("[server]\ndata_dir = \"a\\u0000b\"\n", LH_INVALID_ARGUMENT,
+                      "config '%s': server.data_dir must not contain NUL characters");
+    /* A later bad key must not leave the earlier good ones applied. */
+    expect_file_error("[server]\ndata_dir = \"/elsewhere\"\nlog_level = \"loud\"\n",
+                      LH_INVALID_ARGUMENT,
+                      "config '%s': server.log_level: unknown log level 'loud' (expected "
+                      "error, warn, info or debug)");
+    expect_file_error("[server]\nlisten = \"x\"\nlisten = \"y\"\n", LH_INVALID_ARGUMENT,
+                      "'%s': config line 3, column 1: duplicate key 'listen'");
+    expect_file_error("[query]\nthreads = 99999\n", LH_INVALID_ARGUMENT,
+                      "config '%s': query.threads: 99999 is out of range 0..1024");
+}
+
+Test(config, missing_file)
+{
+    lh_config c;
+    lh_config_init(&c);
+    lh_err err = LH_ERR_INIT;
+    char *path = lh_xasprintf("%s/nope.toml", tmpdir);
+    cr_assert(eq(int, lh_config_load_file(&c, path, false, &err), 0));
+    cr_assert(eq(int, err.code, LH_OK));
+    cr_assert_null(c.config_path);
+    cr_assert(eq(int, lh_config_load_file(&c, path, true, &err), -1));
+    cr_assert(eq(int, err.code, LH_NOT_FOUND));
+    char want[512];
+    snprintf(want, sizeof want, "config: cannot open '%s': no such file", path);
+    cr_assert(eq(str, err.message, want));
+    free(path);
+    lh_config_release(&c);
+}
+
+Test(config, too_large_file)
+{
+    char *path = lh_xasprintf("%s/big.toml", tmpdir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    for (int i = 0; i < 70000; i++)
+        fputs("# padding\n", f); /* 700 KB of comments, then more */
+    for (int i = 0; i < 40000; i++)
+        fputs("# padding\n", f);
+    fclose(f);
+    lh_config c;
+    lh_config_init(&c);
+    lh_err err = LH_ERR_INIT;
+    cr_assert(eq(int, lh_config_load_file(&c, path, true, &err), -1));
+    cr_assert(eq(int, err.code, LH_TOO_LARGE));
+    free(path);
+    lh_config_release(&c);
+}
+
+Test(config, env_variables)
+{
+    char *envp[] = {
+        "PATH=/usr/bin",
+        "LAKEHOUSE_DATA=/env/data",
+        "LAKEHOUSE_LISTEN=:7000",
+        "LAKEHOUSE_LOG_LEVEL=error",
+        "LAKEHOUSE_QUERY_TIMEOUT_MS=1234",
+        "LAKEHOUSE_SERVER_MAX_BODY_BYTES=2MiB",
+        "LAKEHOUSE_QUERY_MEMORY_LIMIT=1GiB",
+        "LAKEHOUSE_CONFIG=/ignored.toml",
+        "LAKEHOUSE_BIN=/usr/bin/lakehouse",
+        "LAKEHOUSE_SOMETHING_FUTURE=1",
+        "LAKEHOUSE_QUERY_TIMEOUT=5", /* not a key: ignored, not an error */
+        "XLAKEHOUSE_DATA=/nope",
+        NULL,
+    };
+    lh_config c;
+    lh_config_init(&c);
+    lh_err err = LH_ERR_INIT;
+    cr_assert(eq(int, lh_config_apply_env(&c, envp, &err), 0), "%s", err.message);
+    cr_assert(eq(str, c.data_dir, "/env/data"));
+    cr_assert(eq(str, c.listen_host, "127.0.0.1"));
+    cr_assert(eq(int, c.listen_port, 7000));
+    cr_assert(eq(str, c.log_level, "error"));
+    cr_assert(eq(int, c.query_timeout_ms, 1234));
+    cr_assert(eq(i64, c.max_body_bytes, 2 * 1024 * 1024));
+    cr_assert(eq(str, c.query_memory_limit, "1GiB"));
+    cr_assert(eq(int, c.query_connections, 8));
+    cr_assert_null(c.config_path);
+    lh_config_release(&c);
+}
+
+Test(config, env_generic_names_and_alias_precedence)
+{
+    char *envp[] = {
+        "LAKEHOUSE_SERVER_DATA_DIR=/generic",
+        "LAKEHOUSE_DATA=/alias",
+        "LAKEHOUSE_SERVER_LISTEN=1.2.3.4:1",
+        "LAKEHOUSE_SERVER_MAX_CONNECTIONS=3",
+        "LAKEHOUSE_SERVER_MAX_UPLOAD_BYTES=1GiB",
+        "LAKEHOUSE_SERVER_LOG_LEVEL=warn",
+        "LAKEHOUSE_QUERY_MAX_ROWS=77",
+        "LAKEHOUSE_QUERY_MAX_RESULT_BYTES=3KiB",
+        "LAKEHOUSE_QUERY_CONNECTIONS=5",
+        "LAKEHOUSE_QUERY_THREADS=6",
+        NULL,
+    };
+    lh_config c;
+    lh_config_init(&c);
+    lh_err err = LH_ERR_INIT;
+    cr_assert(eq(int, lh_config_apply_env(&c, envp, &err), 0), "%s", err.message);
+    cr_assert(eq(str, c.data_dir, "/alias")); /* the short alias wins */
+    cr_assert(eq(str, c.listen_host, "1.2.3.4"));
+    cr_assert(eq(int, c.listen_port, 1));
+    cr_assert(eq(int, c.http_max_connections, 3));
+    cr_assert(eq(i64, c.max_upload_bytes, INT64_C(1) << 30));
+    cr_assert(eq(str, c.log_level, "warn"));
+    cr_assert(eq(i64, c.query_max_rows, 77));
+    cr_assert(eq(i64, c.query_max_bytes, 3072));
+    cr_assert(eq(int, c.query_connections, 5));
+    cr_assert(eq(int, c.query_threads, 6));
+    lh_config_release(&c);
+}
+
+Test(config, env_error_names_variable_and_keeps_config)
+{
+    char *envp[] = {"LAKEHOUSE_DATA=/changed", "LAKEHOUSE_QUERY_TIMEOUT_MS=soon", NULL};
+    lh_config c;
+    lh_config_init(&c);
+    lh_err err = LH_ERR_INIT;
+    cr_assert(eq(int, lh_config_apply_env(&c, envp, &err), -1));
+    cr_assert(eq(int, err.code, LH_INVALID_ARGUMENT));
+    cr_assert(eq(str, err.message, "environment variable LAKEHOUSE_QUERY_TIMEOUT_MS: "
+                                   "query.timeout_ms: 'soon' is not an integer"));
+    cr_assert(eq(str, c.data_dir, "./lakehouse-data"));
+    lh_config_release(&c);
+}
+
+Test(config, env_null_means_environ)
+{
+    setenv("LAKEHOUSE_QUERY_CONNECTIONS", "11", 1);
+    lh_config c;
+    lh_config_init(&c);
+    lh_err err = LH_ERR_INIT;
+    cr_assert(eq(int, lh_config_apply_env(&c, NULL, &err), 0), "%s", err.message);
+    cr_assert(eq(int, c.query_connections, 11));
+    lh_config_release(&c);
+}
+
+static void clear_lakehouse_env(void)
+{
+    unsetenv("LAKEHOUSE_CONFIG");
+    unsetenv("LAKEHOUSE_DATA");
+    unsetenv("LAKEHOUSE_LISTEN");
+    unsetenv("LAKEHOUSE_LOG_LEVEL");
+    unsetenv("LAKEHOUSE_QUERY_TIMEOUT_MS");
+}
+
+Test(config, load_precedence_defaults_file_env_flags)
+{
+    clear_lakehouse_env();
+    char *path = write_file("custom.toml", "[server]\ndata_dir = \"/from/file\"\n"
+                                           "log_level = \"debug\"\n[query]\ntimeout_ms = 10\n");
+    setenv("LAKEHOUSE_QUERY_TIMEOUT_MS", "20", 1);
+    lh_config c;
+    lh_err err = LH_ERR_INIT;
+    cr_assert(eq(int, lh_config_load(&c, path, &err), 0), "%s", err.message);
+    cr_assert(eq(str, c.config_path, path));
+    cr_assert(eq(str, c.data_dir, "/from/file"));     /* file beats default */
+    cr_assert(eq(int, c.query_timeout_ms, 20));       /* env beats file */
+    cr_assert(eq(str, c.log_level, "debug"));
+    cr_assert(eq(int, c.listen_port, 3100));          /* default stays */
+    cr_assert(eq(int, lh_config_set(&c, "query.timeout_ms", "30", &err), 0)); /* flag */
+    cr_assert(eq(int, c.query_timeout_ms, 30));
+    lh_config_release(&c);
+    free(path);
+}
+
+Test(config, load_uses_lakehouse_config_env)
+{
+    clear_lakehouse_env();
+    char *path = write_file("via_env.toml", "[server]\nlisten = \"9999\"\n");
+    setenv("LAKEHOUSE_CONFIG", path, 1);
+    lh_config c;
+    lh_err err = LH_ERR_INIT;
+    cr_assert(eq(int, lh_config_load(&c, NULL, &err), 0), "%s", err.message);
+    cr_assert(eq(int, c.listen_port, 9999));
+    cr_assert(eq(str, c.config_path, path));
+    lh_config_release(&c);
+    /* LAKEHOUSE_CONFIG must exist. */
+    char *missing = lh_xasprintf("%s/missing.toml", tmpdir);
+    setenv("LAKEHOUSE_CONFIG", missing, 1);
+    cr_assert(eq(int, lh_config_load(&c, NULL, &err), -1));
+    cr_assert(eq(int, err.code, LH_NOT_FOUND));
+    cr_assert(eq(str, c.data_dir, "./lakehouse-data")); /* left holding the defaults */
+    lh_config_release(&c);
+    free(missing);
+    free(path);
+}
+
+Test(config, load_uses_local_lakehouse_toml_if_present)
+{
+    clear_lakehouse_env();
+    cr_assert(eq(int, chdir(tmpdir), 0));
+    lh_config c;
+    lh_err err = LH_ERR_INIT;
+    cr_assert(eq(int, lh_config_load(&c, NULL, &err), 0), "%s", err.message);
+    cr_assert_null(c.config_path); /* no file: defaults only */
+    expect_config_json(&c, default_json);
+    lh_config_release(&c);
+    char *path = write_file("lakehouse.toml", "[query]\nconnections = 3\n");
+    cr_assert(eq(int, lh_config_load(&c, NULL, &err), 0), "%s", err.message);
+    cr_assert(eq(int, c.query_connections, 3));
+    cr_assert(eq(str, c.config_path, "lakehouse.toml"));
+    lh_config_release(&c);
+    /* An explicit path must exist even when ./lakehouse.toml does. */
+    cr_assert(eq(int, lh_config_load(&c, "other.toml", &err), -1));
+    cr_assert(eq(int, err.code, LH_NOT_FOUND));
+    lh_config_release(&c);
+    free(path);
+}
+
+Test(config, load_reports_bad_env)
+{
+    clear_lakehouse_env();
+    cr_assert(eq(int, chdir(tmpdir), 0));
+    setenv("LAKEHOUSE_LOG_LEVEL", "chatty", 1);
+    lh_config c;
+    lh_err err = LH_ERR_INIT;
+    cr_assert(eq(int, lh_config_load(&c, NULL, &err), -1));
+    cr_assert(eq(str, err.message, "environment variable LAKEHOUSE_LOG_LEVEL: server.log_level: "
+                                   "unknown log level 'chatty' (expected error, warn, info or "
+                                   "debug)"));
+    cr_assert(eq(str, c.log_level, "info"));
+    lh_config_release(&c);
+}
