@@ -1,5 +1,6 @@
 /* Errors: the code table (generated from LH_CODES in core.h) and the lh_err helpers every
  * module uses to report failures up to the HTTP or CLI edge. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,8 +58,13 @@ int lh_err_errno(lh_err *err, int errnum, const char *fmt, ...)
     int n = vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
     /* The strerror text goes in both: the message stays readable on its own in the CLI. */
-    if (n >= 0 && (size_t)n < sizeof err->message)
-        snprintf(err->message + n, sizeof err->message - (size_t)n, ": %s", strerror(errnum));
+    if (n >= 0 && (size_t)n < sizeof err->message) {
+        /* Messages are lowercase (STYLE §3): "no such file or directory". */
+        char text[128];
+        snprintf(text, sizeof text, "%s", strerror(errnum));
+        text[0] = (char)tolower((unsigned char)text[0]);
+        snprintf(err->message + n, sizeof err->message - (size_t)n, ": %s", text);
+    }
     snprintf(err->detail, sizeof err->detail, "errno %d (%s)", errnum, strerror(errnum));
     return -1;
 }

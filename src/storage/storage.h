@@ -5,8 +5,8 @@
  * Layout under the data dir:
  *   buckets/<name>/      one directory per bucket ("primary" always exists)
  *   tmp/put/             temp files of in-flight puts (same filesystem, so rename is atomic)
- *   tmp/work/            scratch files for the engine (uploads, Parquet being written)
- * Stale files under tmp/ are removed at open.
+ *   tmp/work/<pid>/      scratch files for the engine (uploads, Parquet being written)
+ * Temp and scratch names carry the owning pid; at open, those of dead processes are removed.
  *
  * Threads: all functions may be called from any thread; an lh_storage is immutable after
  * open, and each lh_put / lh_get handle belongs to one thread at a time. */
@@ -26,7 +26,8 @@ lh_storage *lh_storage_open(const char *data_dir, lh_err *err);
 void lh_storage_close(lh_storage *s);
 
 const char *lh_storage_data_dir(const lh_storage *s);
-/* <data>/tmp/work: scratch space the engine may read and write. */
+/* <data>/tmp/work/<pid>: this process's scratch space, which the engine may read and write
+ * (created at open; removed by a later open once this process has exited). */
 const char *lh_storage_work_dir(const lh_storage *s);
 /* A new unique scratch path "<work>/<uuid><suffix>" (nothing is created). Owned. */
 char *lh_storage_scratch_path(const lh_storage *s, const char *suffix);
