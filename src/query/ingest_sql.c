@@ -1,0 +1,180 @@
+/* query/ingest_sql.c: engine work for ingest and registration, run on a pooled connection
+ * with SQL of our own (paths and options quoted, never spliced user SQL): CSV -> Parquet
+ * through DuckDB's sniffer, and a Parquet file's schema and row count from its footer. */
+#include <string.h>
+#include <unistd.h>
+
+#include "query/query_int.h"
+
+/* Runs sql on con; on failure fills *msg (owned) and *type and returns -1. */
+static int run(duckdb_connection con, const char *sql, duckdb_result *res, char **msg,
+               duckdb_error_type *type) {
+    if (duckdb_query(con, sql, res) == DuckDBError) {
+        const char *m = duckdb_result_error(res);
+        *msg = lh_xstrdup(m ? m : "unknown error");
+        *type = duckdb_result_error_type(res);
+        duckdb_destroy_result(res);
+        return -1;
+    }
+    return 0;
+}
+
+static bool is_missing(const char *msg, duckdb_error_type type) {
+    return type == DUCKDB_ERROR_IO &&
+           (strstr(msg, "No files found") || strstr(msg, "No such file"));
+}
+
+static int64_t first_int(duckdb_result *res) {
+    int64_t v = 0;
+    duckdb_data_chunk c = duckdb_fetch_chunk(*res);
+    if (c && duckdb_data_chunk_get_size(c) > 0) {
+        duckdb_vector vec = duckdb_data_chunk_get_vector(c, 0);
+        uint64_t *valid = duckdb_vector_get_validity(vec);
+        duckdb_logical_type t = duckdb_vector_get_column_type(vec);
+        duckdb_type id = duckdb_get_type_id(t);
+        duckdb_destroy_logical_type(&t);
+        const void *d = duckdb_vector_get_data(vec);
+        if (valid && !(valid[0] & 1))
+            v = 0;
+        else if (id == DUCKDB_TYPE_BIGINT || id == DUCKDB_TYPE_UBIGINT)
+            v = ((const int64_t *)d)[0];
+        else if (id == DUCKDB_TYPE_HUGEINT)
+            v = (int64_t)((const duckdb_hugeint *)d)[0].lower;
+        else if (id == DUCKDB_TYPE_INTEGER)
+            v = ((const int32_t *)d)[0];
+    }
+    if (c)
+        duckdb_destroy_data_chunk(&c);
+    return v;
+}
+
+static int parquet_info_on(duckdb_connection con, const char *path, lh_column **cols,
+                           size_t *ncols, int64_t *rows, lh_err *err) {
+    char *lit = lh_sql_quote_literal(path);
+    char *describe = lh_xasprintf("DESCRIBE SELECT * FROM read_parquet(%s)", lit);
+    char *count = lh_xasprintf("SELECT sum(num_rows)::BIGINT FROM parquet_file_metadata(%s)", lit);
+    free(lit);
+    duckdb_result res;
+    char *msg = NULL;
+    duckdb_error_type type = DUCKDB_ERROR_INVALID;
+    int rc = -1;
+    lh_column *out = NULL;
+    size_t n = 0, cap = 0;
+    if (run(con, describe, &res, &msg, &type) != 0)
+        goto fail;
+    duckdb_data_chunk c;
+    while ((c = duckdb_fetch_chunk(res)) != NULL) {
+        idx_t sz = duckdb_data_chunk_get_size(c);
+        const void *names = duckdb_vector_get_data(duckdb_data_chunk_get_vector(c, 0));
+        const void *types = duckdb_vector_get_data(duckdb_data_chunk_get_vector(c, 1));
+        for (idx_t r = 0; r < sz; r++) {
+            if (n == cap)
+                out = lh_xrealloc(out, (cap = cap ? cap * 2 : 16) * sizeof *out);
+            size_t ln, lt;
+            const char *pn = lh_query__string_at(names, r, &ln);
+            const char *pt = lh_query__string_at(types, r, &lt);
+            out[n].name = lh_xstrndup(pn, ln);
+            out[n].type = lh_xstrndup(pt, lt);
+            n++;
+        }
+        duckdb_destroy_data_chunk(&c);
+    }
+    duckdb_destroy_result(&res);
+    if (run(con, count, &res, &msg, &type) != 0)
+        goto fail;
+    *rows = first_int(&res);
+    duckdb_destroy_result(&res);
+    *cols = out;
+    *ncols = n;
+    out = NULL;
+    rc = 0;
+    goto out;
+fail:
+    if (type == DUCKDB_ERROR_PERMISSION)
+        lh_err_set(err, LH_FORBIDDEN, "the engine may not read '%s'", path);
+    else if (is_missing(msg, type))
+        lh_err_set(err, LH_NOT_FOUND, "'%s' not found", path);
+    else
+        lh_err_set(err, LH_INVALID_ARGUMENT, "'%s' is not a Parquet file", path);
+    lh_err_detail(err, "%s", msg);
+out:
+    if (out)
+        lh_columns_free(out, n);
+    free(msg);
+    free(describe);
+    free(count);
+    return rc;
+}
+
+int lh_engine_parquet_info(lh_engine *e, const char *path, lh_column **cols, size_t *ncols,
+                           int64_t *rows, lh_err *err) {
+    if (!e || !path || !cols || !ncols || !rows)
+        return lh_err_set(err, LH_INVALID_ARGUMENT, "parquet info needs a path and outputs");
+    int slot = lh_query__pool_acquire(e, err);
+    if (slot < 0)
+        return -1;
+    int rc = parquet_info_on(e->slots[slot].con, path, cols, ncols, rows, err);
+    lh_query__pool_release(e, slot);
+    return rc;
+}
+
+static char *csv_copy_sql(const char *src, const lh_csv_opts *opts, const char *dst) {
+    lh_buf b;
+    lh_buf_init(&b);
+    char *s = lh_sql_quote_literal(src);
+    lh_buf_printf(&b, "COPY (SELECT * FROM read_csv(%s, auto_detect=true", s);
+    free(s);
+    if (opts && opts->delimiter && opts->delimiter[0]) {
+        char *d = lh_sql_quote_literal(opts->delimiter);
+        lh_buf_printf(&b, ", delim=%s", d);
+        free(d);
+    }
+    if (opts && opts->header >= 0)
+        lh_buf_printf(&b, ", header=%s", opts->header ? "true" : "false");
+    char *d = lh_sql_quote_literal(dst);
+    lh_buf_printf(&b, ")) TO %s (FORMAT parquet, COMPRESSION zstd)", d);
+    free(d);
+    return lh_buf_detach(&b, NULL);
+}
+
+int lh_engine_csv_to_parquet(lh_engine *e, const char *src_path, const lh_csv_opts *opts,
+                             const char *dst_path, lh_column **cols, size_t *ncols,
+                             int64_t *rows, lh_err *err) {
+    if (!e || !src_path || !dst_path || !cols || !ncols || !rows)
+        return lh_err_set(err, LH_INVALID_ARGUMENT, "csv conversion needs paths and outputs");
+    if (opts && opts->delimiter && strlen(opts->delimiter) > 4)
+        return lh_err_set(err, LH_INVALID_ARGUMENT, "delimiter '%s' is too long",
+                          opts->delimiter);
+    int slot = lh_query__pool_acquire(e, err);
+    if (slot < 0)
+        return -1;
+    duckdb_connection con = e->slots[slot].con;
+    char *sql = csv_copy_sql(src_path, opts, dst_path);
+    duckdb_result res;
+    char *msg = NULL;
+    duckdb_error_type type = DUCKDB_ERROR_INVALID;
+    int rc = -1;
+    if (run(con, sql, &res, &msg, &type) != 0) {
+        if (type == DUCKDB_ERROR_PERMISSION)
+            lh_err_set(err, LH_FORBIDDEN, "the engine may not read '%s'", src_path);
+        else if (is_missing(msg, type))
+            lh_err_set(err, LH_NOT_FOUND, "'%s' not found", src_path);
+        else
+            lh_err_set(err, LH_INVALID_ARGUMENT, "not usable CSV: %s", msg);
+        (void)unlink(dst_path); /* no half-written Parquet stays behind */
+        goto out;
+    }
+    int64_t written = first_int(&res);
+    duckdb_destroy_result(&res);
+    rc = parquet_info_on(con, dst_path, cols, ncols, rows, err);
+    if (rc == 0 && *rows != written)
+        LH_LOG_WARN(LH_QUERY_LOG, "csv copy wrote %lld rows, footer says %lld",
+                    (long long)written, (long long)*rows);
+    if (rc != 0)
+        (void)unlink(dst_path);
+out:
+    free(msg);
+    free(sql);
+    lh_query__pool_release(e, slot);
+    return rc;
+}
