@@ -1,0 +1,30 @@
+/* The route table: the index of the HTTP API. Every endpoint is one line here and one
+ * section of docs/API.md; keep the two in step (tests/unit/http/test_router.c checks that
+ * each route has its heading there). The dispatcher (dispatch.c) finds the line with
+ * lh_http__route_match, enforces its body ceiling and kind, then calls its handler. */
+#include "http/http_int.h"
+
+#define BODY LH_HTTP_LIMIT_BODY
+#define UPLOAD LH_HTTP_LIMIT_UPLOAD
+
+/* clang-format off */
+const lh_http_route lh_http__routes[] = {
+    /* method  pattern                            handler                  limit   body */
+    {"GET",    "/health",                          lh_http__get_health,     BODY,   LH_BODY_NONE},
+
+    {"GET",    "/storage/objects",                 lh_http__list_objects,   BODY,   LH_BODY_NONE},
+    {"PUT",    "/storage/objects/{key...}",        lh_http__put_object,     UPLOAD, LH_BODY_OBJECT},
+    {"GET",    "/storage/objects/{key...}",        lh_http__get_object,     BODY,   LH_BODY_NONE},
+    {"DELETE", "/storage/objects/{key...}",        lh_http__delete_object,  BODY,   LH_BODY_NONE},
+
+    {"POST",   "/catalog/datasets",                lh_http__create_dataset, BODY,   LH_BODY_JSON},
+    {"GET",    "/catalog/datasets",                lh_http__list_datasets,  BODY,   LH_BODY_NONE},
+    {"GET",    "/catalog/datasets/by-name/{name}", lh_http__get_dataset,    BODY,   LH_BODY_NONE},
+
+    {"POST",   "/query/sql",                       lh_http__post_sql,       BODY,   LH_BODY_JSON},
+
+    {"POST",   "/ingest/file",                     lh_http__ingest_file,    UPLOAD, LH_BODY_UPLOAD},
+};
+/* clang-format on */
+
+const size_t lh_http__nroutes = LH_ARRAY_LEN(lh_http__routes);

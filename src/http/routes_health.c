@@ -1,0 +1,22 @@
+/* GET /health: liveness and a summary of what this server serves. Cheap by design (no
+ * DuckDB call, one catalog snapshot), so load balancers and tests can poll it. */
+#include "http/http_int.h"
+
+int lh_http__get_health(lh_http_req *req, lh_err *err)
+{
+    (void)err;
+    lh_lake *lake = lh_http__lake(req);
+    lh_catalog_snap *snap = lh_catalog_snapshot(lake->catalog);
+    size_t ndatasets = lh_catalog_snap_count(snap);
+    lh_catalog_snap_unref(snap);
+    int64_t uptime_ms = lh_now_ms() - lake->started_ms;
+
+    json_t *doc = json_object();
+    json_object_set_new(doc, "status", json_string("ok"));
+    json_object_set_new(doc, "version", json_string(LH_VERSION_STRING));
+    json_object_set_new(doc, "duckdb_version", json_string(lh_engine_duckdb_version()));
+    json_object_set_new(doc, "uptime_s", json_integer(uptime_ms > 0 ? uptime_ms / 1000 : 0));
+    json_object_set_new(doc, "data_dir", json_string(lh_storage_data_dir(lake->storage)));
+    json_object_set_new(doc, "datasets", json_integer((json_int_t)ndatasets));
+    return lh_http_reply_json(req, MHD_HTTP_OK, doc);
+}
