@@ -36,7 +36,8 @@ test-api:
 test-asan: setup
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLH_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 ctest --test-dir $(ASAN_BUILD) --output-on-failure
+	ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+	  LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) ctest --test-dir $(ASAN_BUILD) --output-on-failure
 	LAKEHOUSE_BIN=$(abspath $(ASAN_BUILD))/lakehouse LAKEHOUSE_SANITIZED=1 \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:allocator_may_return_null=1 $(PYTHON) -m pytest -q tests/api
 

@@ -191,3 +191,12 @@ void lh_catalog_close(lh_catalog *c)
         pthread_mutex_destroy(&c->commit_mu[i]);
     free(c);
 }
+
+bool lh_catalog_owns_key(const char *key)
+{
+    static const char *const owned[] = {"datasets/", "_catalog/"};
+    for (size_t i = 0; i < LH_ARRAY_LEN(owned); i++)
+        if (lh_str_has_prefix(key, owned[i]))
+            return true;
+    return false;
+}

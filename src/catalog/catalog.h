@@ -118,6 +118,11 @@ int lh_catalog_add_files(lh_catalog *c, const char *name, const lh_column *cols,
                          const lh_add_file *files, size_t nfiles, const lh_commit_info *info,
                          int64_t *version, lh_err *err) LH_MUST_CHECK;
 
+/* Whether key lies under a prefix the catalog manages (datasets/, _catalog/). Such objects
+ * change only through catalog commits: the object API may read them, never write or delete
+ * them, or a client could corrupt a table's log or manifest. */
+bool lh_catalog_owns_key(const char *key);
+
 /* ---- rendering --------------------------------------------------------------------------- */
 
 /* {"name","bucket","columns":[{"name","type"}],"row_count","fingerprint","version",

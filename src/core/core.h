@@ -60,7 +60,8 @@ typedef struct lh_err {
 int lh_err_set(lh_err *err, lh_code code, const char *fmt, ...) LH_PRINTF(3, 4);
 /* Like lh_err_set, with errno's strerror text in detail; code is LH_IO_ERROR. */
 int lh_err_errno(lh_err *err, int errnum, const char *fmt, ...) LH_PRINTF(3, 4);
-/* Prepends context ("ingest 'a.csv': ") to the message and keeps the code. Returns -1. */
+/* Prepends context to the message and keeps the code. Returns -1. The prefix is used as
+ * given, so it carries its own separator: lh_err_prefix(err, "ingest '%s': ", name). */
 int lh_err_prefix(lh_err *err, const char *fmt, ...) LH_PRINTF(2, 3);
 /* Sets detail, keeping code and message. */
 void lh_err_detail(lh_err *err, const char *fmt, ...) LH_PRINTF(2, 3);

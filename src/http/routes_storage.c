@@ -23,6 +23,20 @@ static const char *object_key(lh_http_req *req, lh_err *err)
     return key;
 }
 
+/* Like object_key, for a write or delete: keys the catalog manages are read-only here. */
+static const char *writable_key(lh_http_req *req, lh_err *err)
+{
+    const char *key = object_key(req, err);
+    if (key && lh_catalog_owns_key(key)) {
+        lh_err_set(err, LH_FORBIDDEN,
+                   "object '%s' is managed by the catalog: change datasets through "
+                   "/ingest/file or /catalog/datasets",
+                   key);
+        return NULL;
+    }
+    return key;
+}
+
 static lh_bucket *primary(lh_http_req *req, lh_err *err)
 {
     return lh_storage_bucket(lh_http__lake(req)->storage, LH_BUCKET_PRIMARY, err);
@@ -32,7 +46,7 @@ static lh_bucket *primary(lh_http_req *req, lh_err *err)
 
 static int object_begin(lh_http_req *req, lh_err *err)
 {
-    const char *key = object_key(req, err);
+    const char *key = writable_key(req, err);
     if (!key)
         return -1;
     lh_bucket *b = primary(req, err);
@@ -106,7 +120,7 @@ int lh_http__get_object(lh_http_req *req, lh_err *err)
 
 int lh_http__delete_object(lh_http_req *req, lh_err *err)
 {
-    const char *key = object_key(req, err);
+    const char *key = writable_key(req, err);
     lh_bucket *b = key ? primary(req, err) : NULL;
     if (!b)
         return -1;
