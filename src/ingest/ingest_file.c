@@ -246,6 +246,15 @@ json_t *lh_ingest_file(lh_lake *lake, const lh_ingest_req *req, lh_err *err)
     int64_t rows = 0;
     if (lh_engine_csv_to_parquet(lake->engine, engine_path, &opts, parquet, &cols, &ncols,
                                  &rows, err) != 0) {
+        /* The engine's complaint about a malformed file is vague; say where it breaks. */
+        lh_csv_ragged rag;
+        lh_err scan_err = LH_ERR_INIT;
+        if (err && err->code == LH_INVALID_ARGUMENT &&
+            lh_ingest__csv_find_ragged(engine_path, delim, &rag, &scan_err) == 1)
+            lh_err_set(err, LH_INVALID_ARGUMENT,
+                       "line %lld has %lld field%s where the header has %lld (ragged rows)",
+                       (long long)rag.line, (long long)rag.fields, rag.fields == 1 ? "" : "s",
+                       (long long)rag.expected);
         lh_err_prefix(err, "ingest '%s': ", file_name);
         goto out;
     }

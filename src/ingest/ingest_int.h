@@ -25,4 +25,18 @@ int lh_ingest__copy_to_scratch(int fd, const char *display, const unsigned char 
                                size_t head_len, const char *dst, uint64_t *bytes,
                                lh_err *err) LH_MUST_CHECK;
 
+/* The first CSV record whose field count differs from the header's. */
+typedef struct lh_csv_ragged {
+    int64_t line;     /* 1-based line where the record starts */
+    int64_t fields;
+    int64_t expected; /* the header's field count */
+} lh_csv_ragged;
+
+/* Scans a CSV file (quote-aware; CRLF and a BOM handled) for a ragged record, with the given
+ * delimiter or, when NULL, the most frequent of , TAB ; | in the first line. Returns 1 and
+ * fills out when one is found, 0 when every record has the header's field count, -1 on an
+ * i/o error. */
+int lh_ingest__csv_find_ragged(const char *path, const char *delimiter, lh_csv_ragged *out,
+                               lh_err *err);
+
 #endif

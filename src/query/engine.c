@@ -45,9 +45,18 @@ static int apply_sandbox(lh_engine *e, duckdb_connection con, lh_err *err) {
     char *ds = lh_sql_quote_literal(e->datasets_dir);
     char *wk = lh_sql_quote_literal(e->work_dir);
     char *allowed = lh_xasprintf("SET allowed_directories=[%s, %s]", ds, wk);
+    /* Spill files go to our scratch dir, not a '.tmp' relative to wherever the server was
+     * started (which DuckDB would otherwise also make readable). */
+    char *spill_dir = lh_xasprintf("%s%sspill", e->work_dir,
+                                   lh_str_has_suffix(e->work_dir, "/") ? "" : "/");
+    char *sp = lh_sql_quote_literal(spill_dir);
+    char *spill = lh_xasprintf("SET temp_directory=%s", sp);
+    free(spill_dir);
+    free(sp);
     free(ds);
     free(wk);
     const char *steps[] = {
+        spill,
         allowed,
         "SET enable_external_access=false",
         "SET autoinstall_known_extensions=false",
@@ -58,6 +67,7 @@ static int apply_sandbox(lh_engine *e, duckdb_connection con, lh_err *err) {
     int rc = 0;
     for (size_t i = 0; i < LH_ARRAY_LEN(steps) && rc == 0; i++)
         rc = lh_query__exec(con, steps[i], err);
+    free(spill);
     free(allowed);
     return rc;
 }

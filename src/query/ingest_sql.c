@@ -118,23 +118,82 @@ int lh_engine_parquet_info(lh_engine *e, const char *path, lh_column **cols, siz
     return rc;
 }
 
-static char *csv_copy_sql(const char *src, const lh_csv_opts *opts, const char *dst) {
-    lh_buf b;
-    lh_buf_init(&b);
-    char *s = lh_sql_quote_literal(src);
-    lh_buf_printf(&b, "COPY (SELECT * FROM read_csv(%s, auto_detect=true", s);
-    free(s);
-    if (opts && opts->delimiter && opts->delimiter[0]) {
-        char *d = lh_sql_quote_literal(opts->delimiter);
-        lh_buf_printf(&b, ", delim=%s", d);
+/* The read_csv / sniff_csv options shared by both statements. */
+static void csv_options(lh_buf *b, const lh_csv_opts *opts, const char *delim)
+{
+    if (delim && delim[0]) {
+        char *d = lh_sql_quote_literal(delim);
+        lh_buf_printf(b, ", delim=%s", d);
         free(d);
     }
     if (opts && opts->header >= 0)
-        lh_buf_printf(&b, ", header=%s", opts->header ? "true" : "false");
+        lh_buf_printf(b, ", header=%s", opts->header ? "true" : "false");
+}
+
+static char *csv_sniff_sql(const char *src, const lh_csv_opts *opts)
+{
+    lh_buf b;
+    lh_buf_init(&b);
+    char *s = lh_sql_quote_literal(src);
+    lh_buf_printf(&b, "SELECT Delimiter, SkipRows FROM sniff_csv(%s", s);
+    free(s);
+    csv_options(&b, opts, opts ? opts->delimiter : NULL);
+    lh_buf_puts(&b, ")");
+    return lh_buf_detach(&b, NULL);
+}
+
+/* skip=0 always: when the sniffer wants to skip leading lines it is because they do not fit
+ * the layout of the rest (ragged rows, a preamble), and skipping them would lose rows
+ * silently. The caller refuses such files before this statement runs. */
+static char *csv_copy_sql(const char *src, const lh_csv_opts *opts, const char *delim,
+                          const char *dst)
+{
+    lh_buf b;
+    lh_buf_init(&b);
+    char *s = lh_sql_quote_literal(src);
+    lh_buf_printf(&b, "COPY (SELECT * FROM read_csv(%s, auto_detect=true, skip=0, strict_mode=true",
+                  s);
+    free(s);
+    csv_options(&b, opts, delim);
     char *d = lh_sql_quote_literal(dst);
     lh_buf_printf(&b, ")) TO %s (FORMAT parquet, COMPRESSION zstd)", d);
     free(d);
     return lh_buf_detach(&b, NULL);
+}
+
+/* Maps a failed statement on src to our codes. */
+static void csv_error(const char *src, const char *msg, duckdb_error_type type, lh_err *err)
+{
+    if (type == DUCKDB_ERROR_PERMISSION)
+        lh_err_set(err, LH_FORBIDDEN, "the engine may not read '%s'", src);
+    else if (is_missing(msg, type))
+        lh_err_set(err, LH_NOT_FOUND, "'%s' not found", src);
+    else
+        lh_err_set(err, LH_INVALID_ARGUMENT, "not usable CSV: %s", msg);
+}
+
+/* Runs sniff_csv: the delimiter it found (owned) and how many leading lines it would skip. */
+static int csv_sniff(duckdb_connection con, const char *src, const lh_csv_opts *opts,
+                     char **delim, int64_t *skip, lh_err *err)
+{
+    char *sql = csv_sniff_sql(src, opts);
+    duckdb_result res;
+    char *msg = NULL;
+    duckdb_error_type type = DUCKDB_ERROR_INVALID;
+    int rc = run(con, sql, &res, &msg, &type);
+    free(sql);
+    if (rc != 0) {
+        csv_error(src, msg, type, err);
+        free(msg);
+        return -1;
+    }
+    char *d = duckdb_row_count(&res) > 0 ? duckdb_value_varchar(&res, 0, 0) : NULL;
+    *delim = lh_xstrdup(d ? d : ",");
+    if (d)
+        duckdb_free(d);
+    *skip = duckdb_row_count(&res) > 0 ? duckdb_value_int64(&res, 1, 0) : 0;
+    duckdb_destroy_result(&res);
+    return 0;
 }
 
 int lh_engine_csv_to_parquet(lh_engine *e, const char *src_path, const lh_csv_opts *opts,
@@ -149,18 +208,23 @@ int lh_engine_csv_to_parquet(lh_engine *e, const char *src_path, const lh_csv_op
     if (slot < 0)
         return -1;
     duckdb_connection con = e->slots[slot].con;
-    char *sql = csv_copy_sql(src_path, opts, dst_path);
+    char *sql = NULL, *msg = NULL, *delim = NULL;
     duckdb_result res;
-    char *msg = NULL;
     duckdb_error_type type = DUCKDB_ERROR_INVALID;
     int rc = -1;
+    int64_t skip = 0;
+    if (csv_sniff(con, src_path, opts, &delim, &skip, err) != 0)
+        goto out;
+    if (skip > 0) {
+        lh_err_set(err, LH_INVALID_ARGUMENT,
+                   "the first %lld lines do not fit the layout of the rest of the file "
+                   "(ragged rows, or a preamble before the header)",
+                   (long long)skip);
+        goto out;
+    }
+    sql = csv_copy_sql(src_path, opts, delim, dst_path);
     if (run(con, sql, &res, &msg, &type) != 0) {
-        if (type == DUCKDB_ERROR_PERMISSION)
-            lh_err_set(err, LH_FORBIDDEN, "the engine may not read '%s'", src_path);
-        else if (is_missing(msg, type))
-            lh_err_set(err, LH_NOT_FOUND, "'%s' not found", src_path);
-        else
-            lh_err_set(err, LH_INVALID_ARGUMENT, "not usable CSV: %s", msg);
+        csv_error(src_path, msg, type, err);
         (void)unlink(dst_path); /* no half-written Parquet stays behind */
         goto out;
     }
@@ -175,6 +239,7 @@ int lh_engine_csv_to_parquet(lh_engine *e, const char *src_path, const lh_csv_op
 out:
     free(msg);
     free(sql);
+    free(delim);
     lh_query__pool_release(e, slot);
     return rc;
 }
