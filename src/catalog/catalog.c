@@ -1,10 +1,14 @@
 /* catalog: open and rebuild. Everything the catalog knows is rebuilt from the lake at open:
  * each datasets/<name>/_delta_log is replayed from version 0, the manifest supplies exact
  * column types (and is rewritten when missing or behind), and part files no commit references
- * and older than an hour (a crash before a commit) are removed.
+ * (a crash between placing and committing) are removed: at once when the process that placed
+ * them is gone, after an hour otherwise.
  * Design: docs/internals/catalog.md */
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "catalog/catalog_int.h"
 
@@ -77,8 +81,38 @@ static bool referenced(const lh_dataset *d, char **sorted_paths, const char *rel
            bsearch(&rel, sorted_paths, d->nfiles, sizeof *sorted_paths, cmp_str) != NULL;
 }
 
-/* Removes old part files of `d` (or of a directory with no table, d == NULL) that no commit
- * references. Younger files may belong to a writer between placing and committing. */
+/* The writer's pid in "part-<pid>-<uuid>.parquet", or 0 for a name without one. */
+static long part_writer_pid(const char *rest)
+{
+    const char *p = rest + strlen("part-");
+    char *end = NULL;
+    errno = 0;
+    long pid = strtol(p, &end, 10);
+    if (errno != 0 || end == p || *end != '-' || pid <= 0 || strlen(end + 1) != 36 + 8)
+        return 0; /* 36 uuid characters, then ".parquet" */
+    return pid;
+}
+
+/* True only when the process is known to be gone; our own pid is never gone. */
+static bool writer_gone(long pid)
+{
+    return pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+/* Whether the log of `name` now has a version past `version` (-1: any version): a writer
+ * committed while we were opening, so its files may look unreferenced to us. */
+static bool log_moved(lh_catalog *c, const char *name, int64_t version)
+{
+    char *key = lh_xasprintf(DATASETS_PREFIX "%s/_delta_log/%020lld.json", name,
+                             (long long)(version + 1));
+    bool moved = lh_bucket_exists(c->bucket, key);
+    free(key);
+    return moved;
+}
+
+/* Removes part files of `d` (or of a directory with no table, d == NULL) that no commit
+ * references, when their writer is gone or they are older than LH_CAT_ORPHAN_AGE_MS.
+ * Younger files of a live writer may be between placing and committing. */
 static void sweep_orphans(lh_catalog *c, const lh_dataset *d, const lh_object_info *objs,
                           size_t from, size_t to)
 {
@@ -90,13 +124,22 @@ static void sweep_orphans(lh_catalog *c, const lh_dataset *d, const lh_object_in
         qsort(paths, d->nfiles, sizeof *paths, cmp_str);
     }
     int64_t cutoff = lh_now_ms() - LH_CAT_ORPHAN_AGE_MS;
+    bool checked_log = false;
     for (size_t i = from; i < to; i++) {
         char name[LH_NAME_MAX + 1];
         const char *rest;
         if (!split_key(objs[i].key, name, &rest) || !is_part_file(rest))
             continue;
-        if ((d && referenced(d, paths, rest)) || objs[i].mtime_ms > cutoff)
+        if (d && referenced(d, paths, rest))
             continue;
+        if (objs[i].mtime_ms > cutoff && !writer_gone(part_writer_pid(rest)))
+            continue;
+        /* Checked after the writer was found gone: a commit it made before dying shows. */
+        if (!checked_log) {
+            checked_log = true;
+            if (log_moved(c, name, d ? d->version : -1))
+                break;
+        }
         lh_err err = LH_ERR_INIT;
         if (lh_bucket_delete(c->bucket, objs[i].key, &err) != 0)
             LH_LOG_WARN(LH_CAT_MOD, "cannot remove orphan key=%s error=\"%s\"", objs[i].key,

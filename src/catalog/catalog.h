@@ -110,7 +110,7 @@ typedef struct lh_commit_info {
 /* Adds files to dataset `name` in one Delta commit, creating the table (version 0:
  * protocol + metaData + add + commitInfo) when it does not exist. cols is the schema of the
  * files; for an existing table it must equal the table's (conflict naming the difference
- * otherwise). Files are placed as datasets/<name>/part-<uuid>.parquet before the commit; a
+ * otherwise). Files are placed as datasets/<name>/part-<pid>-<uuid>.parquet before the commit; a
  * failure or crash before the commit leaves the table as it was (the placed files are
  * unreferenced and removed). Returns the new version in *version (may be NULL).
  * Codes: invalid_argument (bad name, no files), conflict, io_error. */

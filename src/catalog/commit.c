@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <unistd.h>
+
 #include "catalog/catalog_int.h"
 
 static int check_args(const char *name, const lh_column *cols, size_t ncols,
@@ -57,15 +59,16 @@ static void unplace(lh_catalog *c, const char *name, lh_data_file *placed, size_
     }
 }
 
-/* Moves or links each file to datasets/<name>/part-<uuid>.parquet; fills placed[] and *n
- * (also on failure, so the caller can undo). */
+/* Moves or links each file to datasets/<name>/part-<pid>-<uuid>.parquet; fills placed[] and
+ * *n (also on failure, so the caller can undo). The writer's pid in the name lets the next
+ * open remove the file at once if this process dies before committing it. */
 static int place_files(lh_catalog *c, const char *name, const lh_add_file *files, size_t nfiles,
                        lh_data_file *placed, size_t *n, lh_err *err)
 {
     for (size_t i = 0; i < nfiles; i++) {
         char uuid[37];
         lh_uuid4(uuid);
-        char *rel = lh_xasprintf("part-%s.parquet", uuid);
+        char *rel = lh_xasprintf("part-%ld-%s.parquet", (long)getpid(), uuid);
         char *key = lh_xasprintf("datasets/%s/%s", name, rel);
         int rc = files[i].move ? lh_bucket_adopt_file(c->bucket, key, files[i].src_path, err)
                                : lh_bucket_link(c->bucket, files[i].src_key, key, err);
