@@ -14,10 +14,13 @@ HDR_PKG='duckdb@1.4.4'
 HDR_PATH='src/duckdb/src/include/duckdb.h'
 HDR_SHA='cbe6a827284375c5a646b8f27dbd3a00808ce8738b5bbb49c190cb1e08540281'
 
-# Build and test dependencies. Runtime-only needs (tesseract language data) join later issues.
+# Build, run and test dependencies (tesseract-ocr-eng is the OCR language data).
 DEB_PKGS=(build-essential cmake pkg-config git ca-certificates curl
           libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libssl-dev
-          libcriterion-dev python3 python3-pytest python3-requests)
+          libcriterion-dev python3 python3-pytest python3-requests
+          libmupdf-dev libtesseract-dev libleptonica-dev tesseract-ocr-eng libarchive-dev
+          libopenjp2-7-dev libjbig2dec0-dev libjpeg-dev libgumbo-dev libmujs-dev libfreetype-dev
+          libharfbuzz-dev libbrotli-dev libpng-dev zlib1g-dev)   # the last line: MuPDF's static link
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 

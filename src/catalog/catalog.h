@@ -23,6 +23,10 @@ typedef struct lh_catalog lh_catalog;
 typedef struct lh_column {
     char *name;
     char *type;
+    char *description; /* or NULL; set through lh_catalog_patch_metadata */
+    char *pii;         /* kind of PII found ("email", "phone", "ssn", "salary",
+                          "street_address", "medical", "person_name", ...), or NULL */
+    bool sensitive;    /* the column holds sensitive data (PII or set by a person) */
 } lh_column;
 
 void lh_columns_free(lh_column *cols, size_t n);
@@ -46,6 +50,8 @@ typedef struct lh_commit_record {
     char *actor;       /* or NULL */
     int64_t rows_added;
     int64_t files_added;
+    char *content_hash; /* sha256 hex of the ingested content, or NULL */
+    char *job_id;       /* the ingest job, or NULL */
 } lh_commit_record;
 
 /* An immutable dataset description inside a snapshot. Borrowed from its snapshot. */
@@ -66,6 +72,13 @@ typedef struct lh_dataset {
     size_t nfiles;
     lh_commit_record *history; /* oldest first */
     size_t nhistory;
+    /* Rich metadata (lh_catalog_patch_metadata); NULL/0 when unset. */
+    char *description;
+    char *owner;
+    char *sensitivity;     /* "public", "internal", "confidential", "restricted" */
+    char **tags;
+    size_t ntags;
+    int64_t freshness_max_age_s; /* expected to be updated at least this often; 0 = none */
 } lh_dataset;
 
 /* Opens the catalog over the primary bucket and rebuilds it from disk: every
@@ -100,11 +113,22 @@ typedef struct lh_add_file {
     int64_t rows;
 } lh_add_file;
 
+/* How an append treats a schema that differs from the table's. */
+typedef enum lh_schema_mode {
+    LH_SCHEMA_EXACT = 0,   /* names, order and types must match (conflict otherwise) */
+    LH_SCHEMA_ADD_COLUMNS, /* new columns are added to the table (a metaData action in the
+                              same commit); columns the files lack read as NULL for their
+                              rows; a type change is still a conflict */
+} lh_schema_mode;
+
 typedef struct lh_commit_info {
     const char *operation; /* NULL: "CREATE TABLE" for a new table, else "WRITE" */
-    const char *source;    /* "upload", "cli", "register", "demo" */
+    const char *source;    /* "upload", "cli", "register", "demo", "database", "schedule" */
     const char *file_name; /* may be NULL */
     const char *actor;     /* may be NULL */
+    const char *content_hash; /* sha256 hex of the content, or NULL; indexed for dedup */
+    const char *job_id;    /* may be NULL */
+    lh_schema_mode schema_mode;
 } lh_commit_info;
 
 /* Adds files to dataset `name` in one Delta commit, creating the table (version 0:
@@ -122,6 +146,24 @@ int lh_catalog_add_files(lh_catalog *c, const char *name, const lh_column *cols,
  * change only through catalog commits: the object API may read them, never write or delete
  * them, or a client could corrupt a table's log or manifest. */
 bool lh_catalog_owns_key(const char *key);
+
+/* Merges a metadata patch into dataset `name` and persists it (manifest, atomically):
+ * {"description", "owner", "sensitivity", "tags": [..], "freshness": {"max_age_s": N},
+ *  "columns": {"<col>": {"description", "sensitive"}}}. A key set to null clears it; other
+ * keys are left as they are. Codes: not_found, invalid_argument (unknown key, wrong type,
+ * unknown column, bad sensitivity), io_error. */
+int lh_catalog_patch_metadata(lh_catalog *c, const char *name, const json_t *patch,
+                              lh_err *err) LH_MUST_CHECK;
+
+/* The dataset already holding content with this sha256 (a commit recorded it), or NULL.
+ * Borrowed for the life of the snapshot. */
+const char *lh_catalog_snap_find_content(const lh_catalog_snap *s, const char *sha256_hex);
+
+/* How schema `to` differs from `from`: NULL when equal, else {"added":[{name,type}],
+ * "removed":[{name,type}], "type_changed":[{name,from,to}], "renamed":[{from,to,type}]}
+ * where a removed and an added column of the same type and similar name (or the same
+ * position) are reported as a likely rename instead. New reference. */
+json_t *lh_schema_diff(const lh_column *from, size_t nfrom, const lh_column *to, size_t nto);
 
 /* ---- rendering --------------------------------------------------------------------------- */
 

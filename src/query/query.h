@@ -105,6 +105,36 @@ int lh_engine_csv_to_parquet(lh_engine *e, const char *src_path, const lh_csv_op
 int lh_engine_parquet_info(lh_engine *e, const char *path, lh_column **cols, size_t *ncols,
                            int64_t *rows, lh_err *err) LH_MUST_CHECK;
 
+typedef enum lh_json_layout {
+    LH_JSON_AUTO = 0, /* a top-level array, or newline-delimited records */
+    LH_JSON_ARRAY,
+    LH_JSON_NDJSON,
+} lh_json_layout;
+
+typedef struct lh_json_opts {
+    lh_json_layout layout;
+    /* Detected schemas only: nested objects become parent_child columns (address.city ->
+     * address_city), arrays of scalars stay lists, deeper arrays (of objects or arrays)
+     * become JSON text. */
+    bool flatten;
+    /* An explicit schema instead of detection (readers that write NDJSON of a known shape:
+     * PDF pages, text lines). NULL = detect; keys missing in a record become NULL. */
+    const lh_column *columns;
+    size_t ncolumns;
+} lh_json_opts;
+
+/* Reads a JSON file (array or NDJSON; records whose keys differ are unioned, missing keys
+ * NULL) and writes Parquet (zstd) to dst_path. invalid_argument with DuckDB's reason when
+ * the file is not usable JSON (the ingest layer locates the broken byte). */
+int lh_engine_json_to_parquet(lh_engine *e, const char *src_path, const lh_json_opts *opts,
+                              const char *dst_path, lh_column **cols, size_t *ncols,
+                              int64_t *rows, lh_err *err) LH_MUST_CHECK;
+
+/* Up to per_column sample values (as text, non-null, from a uniform sample of rows) of
+ * every column of a Parquet file whose type is text-like or numeric:
+ * {"col": ["v1", "v2", ...], ...}. New reference. For PII detection. */
+json_t *lh_engine_sample_values(lh_engine *e, const char *path, size_t per_column, lh_err *err);
+
 /* ---- the lake: storage + catalog + engine, opened together ------------------------------ */
 
 typedef struct lh_lake {
