@@ -6,6 +6,10 @@ PYTHON     ?= /usr/bin/python3
 JOBS       ?= $(shell nproc)
 DATA       ?= ./lakehouse-data
 
+# Tesseract's OpenMP threads fight our own on small machines (OCR ran ~2x slower with them);
+# libgomp reads this once at load time, so it must be in the environment, not set later.
+export OMP_THREAD_LIMIT ?= 1
+
 .PHONY: all setup build run test test-unit test-api test-asan bench clean
 
 all: build
