@@ -73,8 +73,8 @@ static int parquet_info_on(duckdb_connection con, const char *path, lh_column **
             size_t ln, lt;
             const char *pn = lh_query__string_at(names, r, &ln);
             const char *pt = lh_query__string_at(types, r, &lt);
-            out[n].name = lh_xstrndup(pn, ln);
-            out[n].type = lh_xstrndup(pt, lt);
+            /* every member set: description and pii are freed by lh_columns_free */
+            out[n] = (lh_column){.name = lh_xstrndup(pn, ln), .type = lh_xstrndup(pt, lt)};
             n++;
         }
         duckdb_destroy_data_chunk(&c);
