@@ -192,6 +192,7 @@ static int rebuild(lh_catalog *c, lh_err *err)
     lh_object_infos_free(objs, n);
 
     lh_catalog_snap *s = lh_cat__snap_new(entries, nentries, 1);
+    s->hidx = lh_cat__hidx_build(entries, nentries); /* every commit's content hash */
     for (size_t i = 0; i < nentries; i++)
         lh_cat__entry_unref(entries[i]); /* the snapshot holds them now */
     free(entries);

@@ -1,7 +1,9 @@
 /* catalog: the write path. lh_catalog_add_files places data files in the table directory,
  * then creates the next Delta log version with put-if-absent (so no two writers, in this
  * process or another, can take the same version), then writes the manifest and publishes a
- * new snapshot. A failure before the log file is durable removes the placed files. */
+ * new snapshot. A failure before the log file is durable removes the placed files. The
+ * commit carries lineage (commitInfo.lakehouse) and, under LH_SCHEMA_ADD_COLUMNS, a metaData
+ * action when the files bring new columns. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -10,8 +12,42 @@
 
 #include "catalog/catalog_int.h"
 
+static bool is_hex64(const char *s)
+{
+    unsigned char raw[32];
+    return lh_cat__hash_parse(s, raw);
+}
+
+static int check_info(const char *name, const lh_commit_info *info, lh_err *err)
+{
+    if (!info)
+        return 0;
+    if (info->schema_mode != LH_SCHEMA_EXACT && info->schema_mode != LH_SCHEMA_ADD_COLUMNS)
+        return lh_err_set(err, LH_INVALID_ARGUMENT, "dataset '%s': unknown schema mode %d",
+                          name, (int)info->schema_mode);
+    if (info->content_hash && !is_hex64(info->content_hash))
+        return lh_err_set(err, LH_INVALID_ARGUMENT,
+                          "dataset '%s': content hash must be 64 hex digits (sha256)", name);
+    if (info->job_id && (!*info->job_id || strlen(info->job_id) > LH_CAT_JOB_ID_MAX))
+        return lh_err_set(err, LH_INVALID_ARGUMENT,
+                          "dataset '%s': job id must be 1 to %d bytes", name, LH_CAT_JOB_ID_MAX);
+    return 0;
+}
+
+static int check_column_meta(const char *name, const lh_column *col, lh_err *err)
+{
+    if (col->pii && (!*col->pii || strlen(col->pii) > LH_CAT_TAG_LEN_MAX))
+        return lh_err_set(err, LH_INVALID_ARGUMENT, "dataset '%s': column '%s': PII kind must "
+                          "be 1 to %d bytes", name, col->name, LH_CAT_TAG_LEN_MAX);
+    if (col->description && strlen(col->description) > LH_CAT_TEXT_MAX)
+        return lh_err_set(err, LH_TOO_LARGE, "dataset '%s': column '%s': description longer "
+                          "than %d bytes", name, col->name, LH_CAT_TEXT_MAX);
+    return 0;
+}
+
 static int check_args(const char *name, const lh_column *cols, size_t ncols,
-                      const lh_add_file *files, size_t nfiles, json_t **schema, lh_err *err)
+                      const lh_add_file *files, size_t nfiles, const lh_commit_info *info,
+                      json_t **schema, lh_err *err)
 {
     if (!name || !lh_name_valid(name))
         return lh_err_set(err, LH_INVALID_ARGUMENT,
@@ -29,7 +65,11 @@ static int check_args(const char *name, const lh_column *cols, size_t ncols,
             if (strcasecmp(cols[k].name, cols[i].name) == 0)
                 return lh_err_set(err, LH_INVALID_ARGUMENT,
                                   "dataset '%s': duplicate column '%s'", name, cols[i].name);
+        if (check_column_meta(name, &cols[i], err) != 0)
+            return -1;
     }
+    if (check_info(name, info, err) != 0)
+        return -1;
     for (size_t i = 0; i < nfiles; i++) {
         const lh_add_file *f = &files[i];
         if (f->rows < 0)
@@ -87,10 +127,10 @@ static int place_files(lh_catalog *c, const char *name, const lh_add_file *files
     return 0;
 }
 
-/* After a lost race: replays the versions this writer had not seen, publishes them (the
- * snapshot should show what is on disk), and re-checks the schema against them. */
+/* After a lost race: replays the versions this writer had not seen and publishes them (the
+ * snapshot should show what is on disk). The schema is checked again by next_entry. */
 static lh_cat__entry *catch_up(lh_catalog *c, lh_cat__entry *base, const char *name,
-                               const lh_column *cols, size_t ncols, lh_err *err)
+                               lh_err *err)
 {
     lh_cat__entry *fresh;
     if (base) {
@@ -109,21 +149,49 @@ static lh_cat__entry *catch_up(lh_catalog *c, lh_cat__entry *base, const char *n
     }
     if (applied > 0)
         lh_cat__publish(c, fresh);
-    if (fresh->d.version >= 0 && lh_cat__schema_check(name, fresh->d.columns,
-                                                      fresh->d.ncolumns, cols, ncols, err) != 0) {
+    if (fresh->d.version < 0) { /* only without a base: version 0 was taken, then vanished */
         lh_cat__entry_unref(fresh);
+        lh_err_set(err, LH_CONFLICT, "dataset '%s': version 0 was taken but cannot be read",
+                   name);
         return NULL;
     }
     return fresh;
 }
 
-/* The new entry for a successful commit: base (or a fresh table) plus the placed files. */
+/* The entry a commit leaves: base (or a fresh table) with the schema this commit gives it
+ * (widened under LH_SCHEMA_ADD_COLUMNS) and the files' column flags merged in.
+ * *prev_schema is base's Delta schema when the commit changes it (a metaData action), else
+ * NULL. NULL + conflict when the files do not fit the table. */
 static lh_cat__entry *next_entry(lh_catalog *c, const lh_cat__entry *base, const char *name,
                                  const lh_column *cols, size_t ncols, const json_t *schema,
-                                 int64_t now)
+                                 lh_schema_mode mode, int64_t now, const json_t **prev_schema,
+                                 lh_err *err)
 {
-    if (base)
-        return lh_cat__entry_dup(base);
+    *prev_schema = NULL;
+    if (base) {
+        lh_column *wide = NULL;
+        size_t nwide = 0;
+        if (lh_cat__schema_plan(name, base->d.columns, base->d.ncolumns, cols, ncols, mode,
+                                &wide, &nwide, err) != 0)
+            return NULL;
+        lh_cat__entry *e = lh_cat__entry_dup(base);
+        if (wide) {
+            json_t *st = lh_cat__delta_struct(wide, nwide, err);
+            if (!st) {
+                lh_columns_free(wide, nwide);
+                lh_cat__entry_unref(e);
+                return NULL;
+            }
+            lh_cat__entry_set_columns(e, wide, nwide);
+            lh_columns_free(wide, nwide);
+            json_decref(e->delta_schema);
+            e->delta_schema = st;
+            LH_ASSERT(base->delta_schema != NULL);
+            *prev_schema = base->delta_schema;
+        }
+        lh_cat__merge_column_flags(e, cols, ncols);
+        return e;
+    }
     char *rel = lh_xasprintf("datasets/%s", name);
     char *root = lh_bucket_path(c->bucket, rel);
     lh_cat__entry *e = lh_cat__entry_new(name, lh_bucket_name(c->bucket), root);
@@ -166,11 +234,14 @@ static void apply_commit(lh_cat__entry *e, int64_t version, int64_t ts, const ch
         .actor = info ? (char *)info->actor : NULL,
         .rows_added = rows,
         .files_added = (int64_t)n,
+        .content_hash = info ? (char *)info->content_hash : NULL,
+        .job_id = info ? (char *)info->job_id : NULL,
     };
     lh_cat__entry_push_history(e, &rec);
+    lh_cat__entry_note_hash(e, rec.content_hash);
 }
 
-static pthread_mutex_t *stripe(lh_catalog *c, const char *name)
+pthread_mutex_t *lh_cat__stripe(lh_catalog *c, const char *name)
 {
     uint32_t h = 2166136261u; /* FNV-1a */
     for (const char *p = name; *p; p++)
@@ -221,19 +292,25 @@ int lh_catalog_add_files(lh_catalog *c, const char *name, const lh_column *cols,
                          int64_t *version, lh_err *err)
 {
     json_t *schema = NULL;
-    if (check_args(name, cols, ncols, files, nfiles, &schema, err) != 0)
+    if (check_args(name, cols, ncols, files, nfiles, info, &schema, err) != 0)
         return -1;
+    lh_schema_mode mode = info ? info->schema_mode : LH_SCHEMA_EXACT;
     lh_data_file *placed = lh_xcalloc(nfiles, sizeof *placed);
     size_t nplaced = 0;
     lh_cat__entry *next = NULL;
     int rc = -1;
 
-    pthread_mutex_t *mu = stripe(c, name);
+    pthread_mutex_t *mu = lh_cat__stripe(c, name);
     pthread_mutex_lock(mu);
     lh_cat__entry *base = lh_cat__current_entry(c, name);
-    if (base && lh_cat__schema_check(name, base->d.columns, base->d.ncolumns, cols, ncols,
-                                     err) != 0)
-        goto out;
+    if (base) { /* refuse before placing anything; checked again per attempt */
+        lh_column *wide = NULL;
+        size_t nwide = 0;
+        if (lh_cat__schema_plan(name, base->d.columns, base->d.ncolumns, cols, ncols, mode,
+                                &wide, &nwide, err) != 0)
+            goto out;
+        lh_columns_free(wide, nwide);
+    }
     if (place_files(c, name, files, nfiles, placed, &nplaced, err) != 0) {
         lh_err_prefix(err, "dataset '%s': ", name);
         goto out;
@@ -248,8 +325,12 @@ int lh_catalog_add_files(lh_catalog *c, const char *name, const lh_column *cols,
         int64_t ts = lh_now_ms();
         const char *op = info && info->operation ? info->operation
                                                  : (v == 0 ? "CREATE TABLE" : "WRITE");
-        next = next_entry(c, base, name, cols, ncols, schema, ts);
-        char *text = lh_cat__commit_text(next, v, ts, info, op, placed, nplaced, err);
+        const json_t *prev_schema = NULL;
+        next = next_entry(c, base, name, cols, ncols, schema, mode, ts, &prev_schema, err);
+        if (!next)
+            goto out;
+        char *text = lh_cat__commit_text(next, v, ts, info, op, placed, nplaced, prev_schema,
+                                         err);
         int w = text ? write_log(c, name, v, text, err) : -1;
         free(text);
         if (w < 0)
@@ -263,7 +344,7 @@ int lh_catalog_add_files(lh_catalog *c, const char *name, const lh_column *cols,
                                  "version=%lld attempt=%d", name, (long long)v, attempt + 1);
         lh_cat__entry_unref(next);
         next = NULL;
-        lh_cat__entry *fresh = catch_up(c, base, name, cols, ncols, err);
+        lh_cat__entry *fresh = catch_up(c, base, name, err);
         if (!fresh)
             goto out;
         lh_cat__entry_unref(base);

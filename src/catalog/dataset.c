@@ -1,5 +1,6 @@
 /* catalog: dataset entries (the immutable, refcounted lh_dataset values snapshots share),
- * columns, the schema fingerprint and check, and the JSON rendering of a dataset. */
+ * columns with their metadata, the schema fingerprint and the exact schema check. The JSON
+ * rendering of a dataset is in dataset_json.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,8 @@ void lh_columns_free(lh_column *cols, size_t n)
     for (size_t i = 0; i < n; i++) {
         free(cols[i].name);
         free(cols[i].type);
+        free(cols[i].description);
+        free(cols[i].pii);
     }
     free(cols);
 }
@@ -24,6 +27,9 @@ lh_column *lh_columns_dup(const lh_column *cols, size_t n)
     for (size_t i = 0; i < n; i++) {
         out[i].name = lh_xstrdup(cols[i].name ? cols[i].name : "");
         out[i].type = lh_xstrdup(cols[i].type ? cols[i].type : "");
+        out[i].description = cols[i].description ? lh_xstrdup(cols[i].description) : NULL;
+        out[i].pii = cols[i].pii ? lh_xstrdup(cols[i].pii) : NULL;
+        out[i].sensitive = cols[i].sensitive;
     }
     return out;
 }
@@ -31,6 +37,14 @@ lh_column *lh_columns_dup(const lh_column *cols, size_t n)
 static char *dup_or_null(const char *s)
 {
     return s ? lh_xstrdup(s) : NULL;
+}
+
+long lh_cat__column_index(const lh_column *cols, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(cols[i].name, name) == 0)
+            return (long)i;
+    return -1;
 }
 
 lh_cat__entry *lh_cat__entry_new(const char *name, const char *bucket, const char *table_root)
@@ -52,6 +66,8 @@ static void record_copy(lh_commit_record *dst, const lh_commit_record *src)
     dst->source = dup_or_null(src->source);
     dst->file_name = dup_or_null(src->file_name);
     dst->actor = dup_or_null(src->actor);
+    dst->content_hash = dup_or_null(src->content_hash);
+    dst->job_id = dup_or_null(src->job_id);
 }
 
 static void record_release(lh_commit_record *r)
@@ -60,6 +76,25 @@ static void record_release(lh_commit_record *r)
     free(r->source);
     free(r->file_name);
     free(r->actor);
+    free(r->content_hash);
+    free(r->job_id);
+}
+
+static char **strs_dup(char *const *s, size_t n)
+{
+    if (n == 0)
+        return NULL;
+    char **out = lh_xcalloc(n, sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        out[i] = lh_xstrdup(s[i]);
+    return out;
+}
+
+static void strs_free(char **s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(s[i]);
+    free(s);
 }
 
 lh_cat__entry *lh_cat__entry_dup(const lh_cat__entry *src)
@@ -70,12 +105,23 @@ lh_cat__entry *lh_cat__entry_dup(const lh_cat__entry *src)
     d->table_id = dup_or_null(s->table_id);
     d->columns = lh_columns_dup(s->columns, s->ncolumns);
     d->ncolumns = s->ncolumns;
+    if (s->ncolumns) {
+        e->sens_user = lh_xcalloc(s->ncolumns, sizeof *e->sens_user);
+        if (src->sens_user)
+            memcpy(e->sens_user, src->sens_user, s->ncolumns * sizeof *e->sens_user);
+    }
     memcpy(d->fingerprint, s->fingerprint, sizeof d->fingerprint);
     d->row_count = s->row_count;
     d->version = s->version;
     d->created_ms = s->created_ms;
     d->updated_ms = s->updated_ms;
     d->source = dup_or_null(s->source);
+    d->description = dup_or_null(s->description);
+    d->owner = dup_or_null(s->owner);
+    d->sensitivity = dup_or_null(s->sensitivity);
+    d->tags = strs_dup(s->tags, s->ntags);
+    d->ntags = s->ntags;
+    d->freshness_max_age_s = s->freshness_max_age_s;
     if (s->nfiles) {
         d->files = lh_xcalloc(s->nfiles, sizeof *d->files);
         for (size_t i = 0; i < s->nfiles; i++) {
@@ -110,6 +156,10 @@ void lh_cat__entry_unref(lh_cat__entry *e)
     free(d->table_id);
     lh_columns_free(d->columns, d->ncolumns);
     free(d->source);
+    free(d->description);
+    free(d->owner);
+    free(d->sensitivity);
+    strs_free(d->tags, d->ntags);
     for (size_t i = 0; i < d->nfiles; i++)
         free(d->files[i].path);
     free(d->files);
@@ -117,16 +167,34 @@ void lh_cat__entry_unref(lh_cat__entry *e)
         record_release(&d->history[i]);
     free(d->history);
     json_decref(e->delta_schema);
+    free(e->sens_user);
+    strs_free(e->new_hashes, e->nnew_hashes);
     free(e);
 }
 
 void lh_cat__entry_set_columns(lh_cat__entry *e, const lh_column *cols, size_t n)
 {
     lh_column *copy = lh_columns_dup(cols, n);
+    bool *marks = n ? lh_xcalloc(n, sizeof *marks) : NULL;
+    for (size_t i = 0; i < n && e->sens_user; i++) {
+        long old = lh_cat__column_index(e->d.columns, e->d.ncolumns, copy[i].name);
+        marks[i] = old >= 0 && e->sens_user[old];
+    }
     lh_columns_free(e->d.columns, e->d.ncolumns);
+    free(e->sens_user);
     e->d.columns = copy;
     e->d.ncolumns = n;
+    e->sens_user = marks;
     lh_cat__fingerprint(copy, n, e->d.fingerprint);
+}
+
+void lh_cat__entry_note_hash(lh_cat__entry *e, const char *hex)
+{
+    unsigned char raw[32];
+    if (!hex || !lh_cat__hash_parse(hex, raw))
+        return; /* a foreign log's odd value: kept in history, not indexed */
+    e->new_hashes = lh_xrealloc(e->new_hashes, (e->nnew_hashes + 1) * sizeof *e->new_hashes);
+    e->new_hashes[e->nnew_hashes++] = lh_xstrdup(hex);
 }
 
 void lh_cat__entry_push_history(lh_cat__entry *e, const lh_commit_record *r)
@@ -180,69 +248,4 @@ int lh_cat__schema_check(const char *dataset, const lh_column *have, size_t nhav
                           "dataset '%s': column '%s' is in the table but not in the new file",
                           dataset, have[nwant].name);
     return 0;
-}
-
-/* ---- JSON -------------------------------------------------------------------------------- */
-
-static json_t *str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static json_t *iso_time(int64_t ms)
-{
-    char buf[32];
-    lh_time_iso8601(ms, buf);
-    return json_string(buf);
-}
-
-json_t *lh_cat__history_json(const lh_commit_record *r)
-{
-    json_t *h = json_object();
-    json_object_set_new(h, "version", json_integer(r->version));
-    json_object_set_new(h, "timestamp", iso_time(r->timestamp_ms));
-    json_object_set_new(h, "operation", str_or_null(r->operation));
-    json_object_set_new(h, "source", str_or_null(r->source));
-    json_object_set_new(h, "file_name", str_or_null(r->file_name));
-    json_object_set_new(h, "actor", str_or_null(r->actor));
-    json_object_set_new(h, "rows_added", json_integer(r->rows_added));
-    json_object_set_new(h, "files_added", json_integer(r->files_added));
-    return h;
-}
-
-json_t *lh_cat__columns_json(const lh_column *cols, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_pack("{s:s, s:s}", "name", cols[i].name, "type",
-                                           cols[i].type));
-    return a;
-}
-
-json_t *lh_dataset_to_json(const lh_dataset *d, bool detailed)
-{
-    json_t *j = json_object();
-    json_object_set_new(j, "name", json_string(d->name));
-    json_object_set_new(j, "bucket", json_string(d->bucket));
-    json_object_set_new(j, "columns", lh_cat__columns_json(d->columns, d->ncolumns));
-    json_object_set_new(j, "row_count", json_integer(d->row_count));
-    json_object_set_new(j, "fingerprint", json_string(d->fingerprint));
-    json_object_set_new(j, "version", json_integer(d->version));
-    json_object_set_new(j, "created_at", iso_time(d->created_ms));
-    json_object_set_new(j, "updated_at", iso_time(d->updated_ms));
-    json_object_set_new(j, "source", str_or_null(d->source));
-    json_object_set_new(j, "files", json_integer((json_int_t)d->nfiles));
-    if (!detailed)
-        return j;
-    json_t *files = json_array();
-    for (size_t i = 0; i < d->nfiles; i++)
-        json_array_append_new(files, json_pack("{s:s, s:I, s:I}", "path", d->files[i].path,
-                                               "size", (json_int_t)d->files[i].size, "rows",
-                                               (json_int_t)d->files[i].rows));
-    json_object_set_new(j, "data_files", files);
-    json_t *hist = json_array();
-    for (size_t i = 0; i < d->nhistory; i++)
-        json_array_append_new(hist, lh_cat__history_json(&d->history[i]));
-    json_object_set_new(j, "history", hist);
-    return j;
 }

@@ -1,7 +1,8 @@
 /* catalog: the Delta Lake transaction log. Writes the newline-delimited actions of one commit
  * (commitInfo, protocol + metaData at version 0, add) and replays versions into a dataset
  * entry: add/remove reconcile the live file set (the last action for a path wins), metaData
- * sets the schema, commitInfo becomes history. Only JSON commits are read (no checkpoints). */
+ * sets the schema (the last one wins: appends may widen it), commitInfo becomes history and
+ * lineage. Only JSON commits are read (no checkpoints). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,47 +58,65 @@ static void put_line(lh_buf *b, json_t *action)
     json_decref(action);
 }
 
-char *lh_cat__commit_text(const lh_cat__entry *e, int64_t version, int64_t ts_ms,
-                          const lh_commit_info *info, const char *operation,
-                          const lh_data_file *adds, size_t nadds, lh_err *err)
+static json_t *commit_info_action(int64_t ts_ms, const lh_commit_info *info,
+                                  const char *operation, int64_t rows, bool blind)
 {
-    int64_t rows = 0;
-    for (size_t i = 0; i < nadds; i++)
-        rows += adds[i].rows > 0 ? adds[i].rows : 0;
-
-    lh_buf b;
-    lh_buf_init(&b);
     json_t *ci = json_object();
     json_object_set_new(ci, "timestamp", json_integer(ts_ms));
     json_object_set_new(ci, "operation", json_string(operation));
     json_object_set_new(ci, "operationParameters", json_pack("{s:s}", "mode", "Append"));
     json_object_set_new(ci, "engineInfo", json_string("lakehouse/" LH_VERSION_STRING));
-    json_object_set_new(ci, "isBlindAppend", json_true());
+    json_object_set_new(ci, "isBlindAppend", json_boolean(blind));
     if (info && info->actor)
         json_object_set_new(ci, "userName", json_string(info->actor));
+    /* Lineage: Delta readers ignore this object; the catalog rebuilds history from it. */
+    const char *src = info ? info->source : NULL, *file = info ? info->file_name : NULL;
+    const char *hash = info ? info->content_hash : NULL, *job = info ? info->job_id : NULL;
     json_t *lin = json_object();
-    json_object_set_new(lin, "source", info && info->source ? json_string(info->source)
-                                                             : json_null());
-    json_object_set_new(lin, "file_name", info && info->file_name ? json_string(info->file_name)
-                                                                   : json_null());
+    json_object_set_new(lin, "source", src ? json_string(src) : json_null());
+    json_object_set_new(lin, "file_name", file ? json_string(file) : json_null());
+    json_object_set_new(lin, "content_hash", hash ? json_string(hash) : json_null());
+    json_object_set_new(lin, "job_id", job ? json_string(job) : json_null());
     json_object_set_new(lin, "rows_added", json_integer(rows));
     json_object_set_new(ci, "lakehouse", lin);
-    put_line(&b, json_pack("{s:o}", "commitInfo", ci));
+    return json_pack("{s:o}", "commitInfo", ci);
+}
 
-    if (version == 0) {
+static json_t *meta_action(const lh_cat__entry *e, const json_t *schema)
+{
+    char *schema_string = lh_json_dump(schema);
+    json_t *m = json_pack("{s:{s:s, s:{s:s, s:{}}, s:s, s:[], s:{}, s:I}}", "metaData", "id",
+                          e->d.table_id, "format", "provider", "parquet", "options",
+                          "schemaString", schema_string, "partitionColumns", "configuration",
+                          "createdTime", (json_int_t)e->d.created_ms);
+    free(schema_string);
+    return m;
+}
+
+char *lh_cat__commit_text(const lh_cat__entry *e, int64_t version, int64_t ts_ms,
+                          const lh_commit_info *info, const char *operation,
+                          const lh_data_file *adds, size_t nadds, const json_t *prev_schema,
+                          lh_err *err)
+{
+    int64_t rows = 0;
+    for (size_t i = 0; i < nadds; i++)
+        rows += adds[i].rows > 0 ? adds[i].rows : 0;
+    bool meta = version == 0 || prev_schema;
+
+    lh_buf b;
+    lh_buf_init(&b);
+    put_line(&b, commit_info_action(ts_ms, info, operation, rows, !meta || version == 0));
+    if (meta) {
         json_t *schema = lh_cat__delta_struct(e->d.columns, e->d.ncolumns, err);
         if (!schema) {
             lh_buf_release(&b);
             return NULL;
         }
-        put_line(&b, protocol_action(schema));
-        char *schema_string = lh_json_dump(schema);
+        /* A later schema that gains a timestamp_ntz needs the table feature from then on. */
+        if (version == 0 || (has_ntz(schema, 0) && !has_ntz(prev_schema, 0)))
+            put_line(&b, protocol_action(schema));
+        put_line(&b, meta_action(e, schema));
         json_decref(schema);
-        put_line(&b, json_pack("{s:{s:s, s:{s:s, s:{}}, s:s, s:[], s:{}, s:I}}", "metaData",
-                               "id", e->d.table_id, "format", "provider", "parquet",
-                               "options", "schemaString", schema_string, "partitionColumns",
-                               "configuration", "createdTime", (json_int_t)e->d.created_ms));
-        free(schema_string);
     }
     for (size_t i = 0; i < nadds; i++) {
         char *stats = lh_xasprintf("{\"numRecords\":%lld}", (long long)adds[i].rows);
@@ -178,6 +197,50 @@ static int apply_add(replay *r, const json_t *add, lh_err *err)
     return 0;
 }
 
+/* The columns of a metaData schema. A column that was there before keeps its exact DuckDB
+ * type (when it still maps to the same Delta type) and its metadata; the last metaData of
+ * the log wins, so a widened schema keeps what it had. */
+static int columns_from_schema(lh_cat__entry *e, const json_t *fields, lh_err *err)
+{
+    size_t n = json_array_size(fields);
+    lh_column *cols = lh_xcalloc(n, sizeof *cols);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const json_t *f = json_array_get(fields, i);
+        const char *name = json_string_value(json_object_get(f, "name"));
+        const json_t *ftype = json_object_get(f, "type");
+        if (!name || !*name) {
+            rc = lh_err_set(err, LH_INVALID_ARGUMENT, "field without name");
+            break;
+        }
+        long k = lh_cat__column_index(e->d.columns, e->d.ncolumns, name);
+        const lh_column *prev = k >= 0 ? &e->d.columns[k] : NULL;
+        char *type = NULL;
+        if (prev) {
+            lh_err ignored = LH_ERR_INIT;
+            json_t *mine = lh_delta_type_from_duckdb(prev->type, &ignored);
+            if (mine && json_equal(mine, ftype))
+                type = lh_xstrdup(prev->type);
+            json_decref(mine);
+        }
+        if (!type && !(type = lh_delta_type_to_duckdb(ftype, err))) {
+            rc = lh_err_prefix(err, "field '%s': ", name);
+            break;
+        }
+        cols[i].name = lh_xstrdup(name);
+        cols[i].type = type;
+        if (prev) {
+            cols[i].description = prev->description ? lh_xstrdup(prev->description) : NULL;
+            cols[i].pii = prev->pii ? lh_xstrdup(prev->pii) : NULL;
+            cols[i].sensitive = prev->sensitive;
+        }
+    }
+    if (rc == 0)
+        lh_cat__entry_set_columns(e, cols, n);
+    lh_columns_free(cols, n);
+    return rc;
+}
+
 static int apply_meta(replay *r, const json_t *meta, lh_err *err)
 {
     lh_cat__entry *e = r->e;
@@ -196,30 +259,9 @@ static int apply_meta(replay *r, const json_t *meta, lh_err *err)
         json_decref(schema);
         return lh_err_set(err, LH_INVALID_ARGUMENT, "schemaString has no fields");
     }
-    /* Keep our exact DuckDB types when they still describe this schema; otherwise map. */
-    lh_err ignored = LH_ERR_INIT;
-    json_t *mine = e->d.ncolumns ? lh_cat__delta_struct(e->d.columns, e->d.ncolumns, &ignored)
-                                 : NULL;
-    bool same = mine && json_equal(mine, schema);
-    json_decref(mine);
-    if (!same) {
-        size_t n = json_array_size(fields);
-        lh_column *cols = lh_xcalloc(n, sizeof *cols);
-        for (size_t i = 0; i < n; i++) {
-            const json_t *f = json_array_get(fields, i);
-            const char *name = json_string_value(json_object_get(f, "name"));
-            char *type = lh_delta_type_to_duckdb(json_object_get(f, "type"), err);
-            if (!name || !type) {
-                free(type);
-                lh_columns_free(cols, n);
-                json_decref(schema);
-                return name ? -1 : lh_err_set(err, LH_INVALID_ARGUMENT, "field without name");
-            }
-            cols[i].name = lh_xstrdup(name);
-            cols[i].type = type;
-        }
-        lh_cat__entry_set_columns(e, cols, n);
-        lh_columns_free(cols, n);
+    if (columns_from_schema(e, fields, err) != 0) {
+        json_decref(schema);
+        return -1;
     }
     json_decref(e->delta_schema);
     e->delta_schema = schema;
@@ -301,11 +343,14 @@ static void finish_version(replay *r, int64_t version, int64_t fallback_ms)
         .actor = (char *)opt_str(ci, "userName"),
         .rows_added = r->v_rows,
         .files_added = r->v_files,
+        .content_hash = (char *)opt_str(lin, "content_hash"),
+        .job_id = (char *)opt_str(lin, "job_id"),
     };
     json_t *ra = json_object_get(lin, "rows_added");
     if (json_is_integer(ra))
         rec.rows_added = (int64_t)json_integer_value(ra);
     lh_cat__entry_push_history(e, &rec);
+    lh_cat__entry_note_hash(e, rec.content_hash); /* every commit, beyond the history cap */
     if (version == 0) {
         free(e->d.source);
         e->d.source = lh_xstrdup(rec.source ? rec.source : "external");

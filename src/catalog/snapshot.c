@@ -1,7 +1,8 @@
 /* catalog: immutable, refcounted snapshots. A snapshot is a sorted array of dataset entries;
  * unchanged entries are shared (refcounted) between successive snapshots, so publishing a
  * commit copies one dataset and an array of pointers. Readers take a reference under a mutex
- * held only for that increment and for the writer's pointer swap, so they never wait on I/O. */
+ * held only for that increment and for the writer's pointer swap, so they never wait on I/O.
+ * Each snapshot also holds the content index (content_index.c) matching its entries. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,7 @@ void lh_catalog_snap_unref(lh_catalog_snap *s)
     for (size_t i = 0; i < s->n; i++)
         lh_cat__entry_unref(s->items[i]);
     free(s->items);
+    lh_cat__hidx_unref(s->hidx);
     free(s);
 }
 
@@ -123,6 +125,7 @@ void lh_cat__publish(lh_catalog *c, lh_cat__entry *e)
         memcpy(items + at + 1, old->items + at + (found ? 1 : 0), rest * sizeof *items);
     lh_catalog_snap *next = lh_cat__snap_new(items, n, old->generation + 1);
     free(items);
+    next->hidx = lh_cat__hidx_with(old->hidx, e); /* shared unless e brings new hashes */
 
     pthread_mutex_lock(&c->snap_mu);
     lh_catalog_snap *prev = c->current;

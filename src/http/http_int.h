@@ -67,6 +67,7 @@ int lh_http__list_objects(lh_http_req *req, lh_err *err);
 int lh_http__create_dataset(lh_http_req *req, lh_err *err);
 int lh_http__list_datasets(lh_http_req *req, lh_err *err);
 int lh_http__get_dataset(lh_http_req *req, lh_err *err);
+int lh_http__patch_metadata(lh_http_req *req, lh_err *err);
 int lh_http__post_sql(lh_http_req *req, lh_err *err);
 int lh_http__ingest_file(lh_http_req *req, lh_err *err);
 

@@ -20,6 +20,7 @@ const lh_http_route lh_http__routes[] = {
     {"POST",   "/catalog/datasets",                lh_http__create_dataset, BODY,   LH_BODY_JSON},
     {"GET",    "/catalog/datasets",                lh_http__list_datasets,  BODY,   LH_BODY_NONE},
     {"GET",    "/catalog/datasets/by-name/{name}", lh_http__get_dataset,    BODY,   LH_BODY_NONE},
+    {"PATCH",  "/catalog/datasets/by-name/{name}/metadata", lh_http__patch_metadata, BODY, LH_BODY_JSON},
 
     {"POST",   "/query/sql",                       lh_http__post_sql,       BODY,   LH_BODY_JSON},
 

@@ -1,6 +1,7 @@
 /* /catalog/datasets: what the lake holds. Listing and lookups read one immutable catalog
  * snapshot; registering existing Parquet objects as a dataset is ingest's job
- * (lh_ingest_register), this file only checks the shape of the request. */
+ * (lh_ingest_register), this file only checks the shape of the request. Metadata patches
+ * are validated and applied by the catalog (lh_catalog_patch_metadata). */
 #include "http/http_int.h"
 #include "ingest/ingest.h"
 
@@ -59,6 +60,27 @@ int lh_http__get_dataset(lh_http_req *req, lh_err *err)
         return lh_err_set(err, LH_NOT_FOUND, "dataset '%s' not found", name ? name : "");
     }
     json_t *doc = lh_dataset_to_json(d, true); /* copies what it needs from the snapshot */
+    lh_catalog_snap_unref(snap);
+    return lh_http_reply_json(req, MHD_HTTP_OK, doc);
+}
+
+int lh_http__patch_metadata(lh_http_req *req, lh_err *err)
+{
+    const char *name = lh_http__param(req, "name");
+    lh_catalog *cat = lh_http__lake(req)->catalog;
+    if (!name)
+        return lh_err_set(err, LH_NOT_FOUND, "dataset '' not found");
+    if (lh_catalog_patch_metadata(cat, name, req->json, err) != 0)
+        return -1;
+    /* The snapshot the patch published, or a newer one: either shows the patch. */
+    lh_catalog_snap *snap = lh_catalog_snapshot(cat);
+    const lh_dataset *d = lh_catalog_snap_find(snap, name);
+    if (!d) { /* datasets are never removed; a vanished one is a bug worth a clear error */
+        lh_catalog_snap_unref(snap);
+        return lh_err_set(err, LH_INTERNAL, "dataset '%s' vanished after its metadata patch",
+                          name);
+    }
+    json_t *doc = lh_dataset_to_json(d, true);
     lh_catalog_snap_unref(snap);
     return lh_http_reply_json(req, MHD_HTTP_OK, doc);
 }

@@ -157,7 +157,7 @@ Test(commit, log_is_delta)
     json_t *man = json_loads(text, 0, NULL);
     free(text);
     cr_assert_not_null(man);
-    cr_expect_eq(json_integer_value(json_object_get(man, "format_version")), 1);
+    cr_expect_eq(json_integer_value(json_object_get(man, "format_version")), 2);
     cr_expect_eq(json_integer_value(json_object_get(man, "version")), 1);
     cr_expect_eq(json_integer_value(json_object_get(man, "row_count")), 14);
     cr_expect_eq(json_array_size(json_object_get(man, "history")), 2);

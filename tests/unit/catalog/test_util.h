@@ -105,4 +105,62 @@ static inline lh_bucket *tcat_bucket(tcat *t)
     return b;
 }
 
+/* Adds one fake file with the given commit info. */
+static inline int tcat_add_info(tcat *t, lh_catalog *c, const char *name, const lh_column *cols,
+                                size_t ncols, int64_t rows, const lh_commit_info *info,
+                                int64_t *version, lh_err *err)
+{
+    char *path = tcat_scratch(t->s, "PAR1 fake parquet PAR1");
+    lh_add_file f = {.src_path = path, .move = true, .rows = rows};
+    int rc = lh_catalog_add_files(c, name, cols, ncols, &f, 1, info, version, err);
+    free(path);
+    return rc;
+}
+
+/* The manifest of dataset name as JSON, or NULL when there is none. */
+static inline json_t *tcat_manifest(tcat *t, const char *name)
+{
+    char *key = lh_xasprintf("_catalog/datasets/%s.json", name);
+    lh_err err = LH_ERR_INIT;
+    size_t len;
+    char *text = lh_bucket_read_all(tcat_bucket(t), key, 1 << 20, &len, &err);
+    free(key);
+    if (!text)
+        return NULL;
+    json_t *j = json_loads(text, 0, NULL);
+    free(text);
+    return j;
+}
+
+/* The JSON lines of one Delta log version, as an array of actions. */
+static inline json_t *tcat_log(tcat *t, const char *name, int64_t version)
+{
+    char *key = lh_xasprintf("datasets/%s/_delta_log/%020lld.json", name, (long long)version);
+    lh_err err = LH_ERR_INIT;
+    size_t len = 0;
+    char *text = lh_bucket_read_all(tcat_bucket(t), key, 1 << 20, &len, &err);
+    cr_assert_not_null(text, "%s: %s", key, err.message);
+    free(key);
+    json_t *lines = json_array();
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        json_t *j = json_loads(line, 0, NULL);
+        cr_assert_not_null(j, "not JSON: %s", line);
+        json_array_append_new(lines, j);
+    }
+    free(text);
+    return lines;
+}
+
+/* The first action of kind (e.g. "metaData") in a version's lines, borrowed, or NULL. */
+static inline json_t *tcat_action(json_t *lines, const char *kind)
+{
+    for (size_t i = 0; i < json_array_size(lines); i++) {
+        json_t *a = json_object_get(json_array_get(lines, i), kind);
+        if (a)
+            return a;
+    }
+    return NULL;
+}
+
 #endif
