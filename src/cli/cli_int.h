@@ -40,6 +40,21 @@ int lh_cli__open_lake(const lh_cli_target *t, lh_config *cfg, lh_lake **lake, lh
 
 /* ---- HTTP client (client.c, libcurl) ------------------------------------------------------ */
 
+/* A progress bar on stderr, drawn only on a terminal. */
+typedef struct lh_cli_progress {
+    bool enabled;
+    bool drawn;
+    double t0;
+    double last_draw;
+} lh_cli_progress;
+
+void lh_cli__progress_init(lh_cli_progress *p);
+/* Redraws (at most 10 times a second unless force) "phase [####....] done / total rate". */
+void lh_cli__progress_draw(lh_cli_progress *p, const char *phase, uint64_t done,
+                           uint64_t total, int64_t rows, bool force);
+/* Clears the bar's line. */
+void lh_cli__progress_done(lh_cli_progress *p);
+
 typedef struct lh_cli_http_req {
     const char *base_url;    /* "http://127.0.0.1:3100" (a trailing '/' is fine) */
     const char *path;        /* "/query/sql", may carry a query string */
@@ -48,6 +63,7 @@ typedef struct lh_cli_http_req {
     const char *upload_name; /* file name sent with the upload */
     const char *accept;      /* Accept header; NULL = application/json */
     long timeout_s;          /* total transfer timeout */
+    lh_cli_progress *progress; /* upload progress bar, or NULL */
 } lh_cli_http_req;
 
 /* Performs the request and parses the 2xx JSON body (at most LH_CLI_MAX_JSON bytes).

@@ -19,6 +19,17 @@ typedef struct sink {
     bool write_fail; /* out could not be written */
 } sink;
 
+/* Draws the upload's progress; the server's ingest time shows as the bar at 100%. */
+static int on_upload_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
+                              curl_off_t ultotal, curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)dlnow;
+    lh_cli__progress_draw(ctx, ulnow < ultotal ? "uploading" : "ingesting", (uint64_t)ulnow,
+                          (uint64_t)ultotal, 0, false);
+    return 0;
+}
+
 static size_t on_data(char *p, size_t size, size_t n, void *ud)
 {
     sink *s = ud;
@@ -115,6 +126,11 @@ static int perform(const lh_cli_http_req *r, sink *s, lh_err *err)
         if (r->upload_name)
             curl_mime_filename(part, r->upload_name);
         curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
+        if (r->progress && r->progress->enabled) {
+            curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_upload_progress);
+            curl_easy_setopt(c, CURLOPT_XFERINFODATA, r->progress);
+            curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        }
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 

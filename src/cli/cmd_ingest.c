@@ -11,11 +11,13 @@
 #include "ingest/ingest.h"
 
 static const char USAGE[] =
-    "usage: lakehouse ingest FILE [--name NAME] [--format csv|tsv] [--json]\n"
-    "                        [--data DIR | --url URL] [--config FILE]\n"
+    "usage: lakehouse ingest FILE [--name NAME] [--format FORMAT] [--on-schema-change MODE]\n"
+    "                        [--json] [--data DIR | --url URL] [--config FILE]\n"
     "  --name NAME       dataset to create or append to (default: from the file name)\n"
-    "  --format csv|tsv  how to read FILE (default: from the extension, else detected);\n"
-    "                    --format json is the same as --json\n"
+    "  --format FORMAT   how to read FILE: csv, tsv, json, ndjson, parquet, pdf, text, sms,\n"
+    "                    zip, tar (default: detected from the content)\n"
+    "  --on-schema-change fail|add_columns\n"
+    "                    when the dataset exists with other columns (default: fail)\n"
     "  --json            print the ingest result as JSON instead of a summary\n"
     "  --data DIR        work on this data directory (default from the configuration)\n"
     "  --url URL         upload to a running server instead, e.g. http://127.0.0.1:3100\n"
@@ -24,24 +26,37 @@ static const char USAGE[] =
 /* Uploads are as long as the file; this bounds a stalled one. */
 #define INGEST_HTTP_TIMEOUT_S (6L * 3600L)
 
-static json_t *ingest_embedded(const lh_cli_target *t, const char *file, const char *name,
-                               const char *format, lh_err *err)
+static void on_progress(void *ctx, const lh_ingest_progress *p)
 {
+    lh_cli__progress_draw(ctx, p->phase, p->bytes_done, p->bytes_total, p->rows,
+                          strcmp(p->phase, "reading") != 0);
+}
+
+static json_t *ingest_embedded(const lh_cli_target *t, const char *file, const char *name,
+                               const char *format, const char *mode, lh_err *err)
+{
+    lh_schema_mode m;
+    if (lh_ingest_schema_mode_parse(mode, &m, err) != 0)
+        return NULL;
     lh_config cfg;
     lh_lake *lake = NULL;
     if (lh_cli__open_lake(t, &cfg, &lake, err) != 0)
         return NULL;
+    lh_cli_progress bar;
+    lh_cli__progress_init(&bar);
     lh_ingest_req req = {.path = file, .path_is_scratch = false, .file_name = NULL,
                          .name = name, .format = format, .source = "cli",
-                         .actor = getenv("USER")};
+                         .actor = getenv("USER"), .on_schema_change = m,
+                         .progress = on_progress, .progress_ctx = &bar};
     json_t *res = lh_ingest_file(lake, &req, err);
+    lh_cli__progress_done(&bar);
     lh_lake_close(lake);
     lh_config_release(&cfg);
     return res;
 }
 
 static json_t *ingest_remote(const lh_cli_target *t, const char *file, const char *name,
-                             const char *format, lh_err *err)
+                             const char *format, const char *mode, lh_err *err)
 {
     /* A clear local error beats a failed upload for a file that is not there. */
     struct stat st;
@@ -57,7 +72,7 @@ static json_t *ingest_remote(const lh_cli_target *t, const char *file, const cha
     lh_buf_init(&path);
     lh_buf_puts(&path, "/ingest/file");
     char sep = '?';
-    const char *keys[] = {"name", "format"}, *vals[] = {name, format};
+    const char *keys[] = {"name", "format", "on_schema_change"}, *vals[] = {name, format, mode};
     for (size_t i = 0; i < LH_ARRAY_LEN(keys); i++) {
         if (!vals[i])
             continue;
@@ -67,10 +82,13 @@ static json_t *ingest_remote(const lh_cli_target *t, const char *file, const cha
         sep = '&';
     }
     const char *slash = strrchr(file, '/');
+    lh_cli_progress bar;
+    lh_cli__progress_init(&bar);
     lh_cli_http_req hr = {.base_url = t->url, .path = path.data, .upload_path = file,
                           .upload_name = slash ? slash + 1 : file,
-                          .timeout_s = INGEST_HTTP_TIMEOUT_S};
+                          .timeout_s = INGEST_HTTP_TIMEOUT_S, .progress = &bar};
     json_t *res = lh_cli__http_json(&hr, err);
+    lh_cli__progress_done(&bar);
     lh_buf_release(&path);
     return res;
 }
@@ -86,8 +104,11 @@ static int print_result(const json_t *res, bool as_json, lh_err *err)
         const char *ds = json_string_value(json_object_get(res, "dataset"));
         json_int_t rows = json_integer_value(json_object_get(res, "rows"));
         json_int_t version = json_integer_value(json_object_get(res, "version"));
-        w = printf("ingested %lld row%s into '%s' (version %lld)\n", (long long)rows,
-                   rows == 1 ? "" : "s", ds ? ds : "?", (long long)version);
+        if (json_is_true(json_object_get(res, "duplicate")))
+            w = printf("already ingested: the same content is in '%s'\n", ds ? ds : "?");
+        else
+            w = printf("ingested %lld row%s into '%s' (version %lld)\n", (long long)rows,
+                       rows == 1 ? "" : "s", ds ? ds : "?", (long long)version);
     }
     if (w < 0 || fflush(stdout) != 0)
         return lh_err_set(err, LH_IO_ERROR, "cannot write to stdout");
@@ -100,9 +121,10 @@ int lh_cmd_ingest(int argc, char **argv)
         {"name", required_argument, NULL, 'N'},   {"format", required_argument, NULL, 'f'},
         {"json", no_argument, NULL, 'j'},         {"data", required_argument, NULL, 'd'},
         {"url", required_argument, NULL, 'u'},    {"config", required_argument, NULL, 'c'},
+        {"on-schema-change", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     lh_cli_target t = {0};
-    const char *name = NULL, *format = NULL;
+    const char *name = NULL, *format = NULL, *mode = NULL;
     bool as_json = false;
     optind = 0;
     opterr = 0;
@@ -110,14 +132,8 @@ int lh_cmd_ingest(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
         case 'N': name = optarg; break;
-        case 'f':
-            if (strcmp(optarg, "json") == 0)
-                as_json = true;
-            else if (strcmp(optarg, "csv") == 0 || strcmp(optarg, "tsv") == 0)
-                format = optarg;
-            else
-                return lh_cli__usage_error("ingest", USAGE, "unknown format '%s'", optarg);
-            break;
+        case 'f': format = optarg; break;
+        case 'm': mode = optarg; break;
         case 'j': as_json = true; break;
         case 'd': t.data_dir = optarg; break;
         case 'u': t.url = optarg; break;
@@ -137,8 +153,8 @@ int lh_cmd_ingest(int argc, char **argv)
 
     const char *file = argv[optind];
     lh_err err = LH_ERR_INIT;
-    json_t *res = t.url ? ingest_remote(&t, file, name, format, &err)
-                        : ingest_embedded(&t, file, name, format, &err);
+    json_t *res = t.url ? ingest_remote(&t, file, name, format, mode, &err)
+                        : ingest_embedded(&t, file, name, format, mode, &err);
     if (!res)
         return lh_cli__fail(&err);
     int rc = print_result(res, as_json, &err);

@@ -28,6 +28,9 @@ int lh_http__ingest_file(lh_http_req *req, lh_err *err)
     if (!name && !file_name)
         return lh_err_set(err, LH_INVALID_ARGUMENT,
                           "no dataset name: give ?name=, a 'name' form field or a file name");
+    lh_schema_mode mode;
+    if (lh_ingest_schema_mode_parse(lh_http__query_arg(req, "on_schema_change"), &mode, err) != 0)
+        return -1;
     lh_ingest_req ir = {
         .path = up->path,
         .path_is_scratch = true,
@@ -37,6 +40,7 @@ int lh_http__ingest_file(lh_http_req *req, lh_err *err)
         .format = format,
         .source = "upload",
         .actor = pick(lh_http__query_arg(req, "actor"), NULL),
+        .on_schema_change = mode,
     };
     json_t *doc = lh_ingest_file(lh_http__lake(req), &ir, err);
     /* Ingest consumed the scratch file (moved it on success, removed it on failure); make
@@ -47,5 +51,7 @@ int lh_http__ingest_file(lh_http_req *req, lh_err *err)
     up->path = NULL;
     if (!doc)
         return -1;
-    return lh_http_reply_json(req, MHD_HTTP_CREATED, doc);
+    /* Content already in the lake is not stored again: nothing was created. */
+    bool dup = json_is_true(json_object_get(doc, "duplicate"));
+    return lh_http_reply_json(req, dup ? MHD_HTTP_OK : MHD_HTTP_CREATED, doc);
 }

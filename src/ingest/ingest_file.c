@@ -1,45 +1,49 @@
-/* File ingest: a CSV/TSV file on local disk -> content check -> (copy into scratch, so the
- * sandboxed engine may read it) -> Parquet in scratch (query) -> one Delta commit (catalog).
+/* File ingest, the pipeline: open and detect the format -> hash the content while making it
+ * readable by the sandboxed engine (a hard link or a copy into scratch) -> stop if the same
+ * content is already in the lake -> convert to Parquet parts (convert.c) -> PII scan ->
+ * schema check against the dataset -> one Delta commit with the lineage (catalog).
  * Every scratch file this creates or is handed is gone when lh_ingest_file returns. */
 #include "ingest/ingest.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "ingest/ingest_int.h"
 
-/* How much of the file is looked at to tell text from binary content. */
-#define SNIFF_BYTES (64 * 1024)
-/* Buffer of the stream copy into scratch: bounded whatever the file size. */
-#define COPY_BUF_BYTES (256 * 1024)
+#define HEAD_BYTES (64 * 1024)
+#define HASH_BUF_BYTES (1024 * 1024)
+#define PROGRESS_EVERY (8u * 1024 * 1024)
+#define PII_SAMPLE 200
 
-json_t *lh_ingest__columns_json(const lh_column *cols, size_t n)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_pack("{s:s, s:s}", "name", cols[i].name, "type",
-                                             cols[i].type));
-    return arr;
-}
+/* One ingest's state, released along one path at the end. */
+typedef struct run {
+    lh_lake *lake;
+    const lh_ingest_req *req;
+    const char *file_name;
+    char name[LH_NAME_MAX + 1];
+    char job_id[37];
+    char sha[65];
+    lh_format format;
+    char *engine_copy;      /* our link or copy of a non-scratch input, or NULL */
+    const char *engine_path;
+    uint64_t bytes;
+    lh_ingest_parts parts;
+    lh_column *cols;        /* the schema of all parts together */
+    size_t ncols;
+    json_t *pii;            /* {col: kind} */
+    json_t *diff;           /* the schema diff against the dataset, or NULL */
+} run;
 
-int lh_ingest__check_name(const char *name, lh_err *err)
+static void progress(const run *r, const char *phase, uint64_t done, int64_t rows)
 {
-    if (!lh_name_valid(name))
-        return lh_err_set(err, LH_INVALID_ARGUMENT,
-                          "invalid dataset name '%s': use a-z, 0-9 and _, starting with a "
-                          "letter or _, at most %d characters",
-                          name, LH_NAME_MAX);
-    return 0;
-}
-
-void lh_ingest__unlink_scratch(const char *path)
-{
-    if (path && unlink(path) != 0 && errno != ENOENT)
-        LH_LOG_WARN("ingest", "cannot remove scratch file '%s': %s", path, strerror(errno));
+    if (!r->req->progress)
+        return;
+    lh_ingest_progress p = {.phase = phase, .bytes_done = done, .bytes_total = r->bytes,
+                            .rows = rows};
+    r->req->progress(r->req->progress_ctx, &p);
 }
 
 static const char *base_name(const char *path)
@@ -48,167 +52,299 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
-/* What binary content looks like, for the error message; NULL when it looks like text.
- * Text may be any 8-bit encoding, so only NUL bytes and a high share of control characters
- * count as binary. */
-static const char *binary_kind(const unsigned char *p, size_t n)
+/* Hashes the file at fd from the start, reporting progress. */
+static int hash_fd(run *r, int fd, lh_err *err)
 {
-    if (n >= 4 && memcmp(p, "PAR1", 4) == 0)
-        return "Parquet";
-    if (n >= 4 && memcmp(p, "%PDF", 4) == 0)
-        return "PDF";
-    if (n >= 4 && memcmp(p, "PK\x03\x04", 4) == 0)
-        return "a zip archive (xlsx, docx, zip)";
-    if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
-        return "gzip";
-    if (n >= 2 && ((p[0] == 0xff && p[1] == 0xfe) || (p[0] == 0xfe && p[1] == 0xff)))
-        return "UTF-16 text (save it as UTF-8)";
-    size_t ctrl = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == 0)
-            return "binary content";
-        if ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r' && p[i] != '\f') ||
-            p[i] == 0x7f)
-            ctrl++;
-    }
-    /* A few stray control characters occur in real exports; a tenth does not. */
-    if (ctrl * 10 > n)
-        return "binary content";
-    return NULL;
-}
-
-/* The delimiter for the request: an explicit format wins, then the file extension, else
- * NULL to let the engine's sniffer decide. */
-static int pick_delimiter(const lh_ingest_req *req, const char *file_name, const char **delim,
-                          lh_err *err)
-{
-    *delim = NULL;
-    if (req->format && *req->format) {
-        if (strcmp(req->format, "csv") == 0) {
-            *delim = ",";
-            return 0;
+    lh_sha256 *h = lh_sha256_new();
+    unsigned char *buf = lh_xmalloc(HASH_BUF_BYTES);
+    uint64_t done = 0, next_report = PROGRESS_EVERY;
+    int rc = 0;
+    for (;;) {
+        ssize_t n = pread(fd, buf, HASH_BUF_BYTES, (off_t)done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = lh_err_errno(err, errno, "cannot read '%s'", r->file_name);
+            break;
         }
-        if (strcmp(req->format, "tsv") == 0) {
-            *delim = "\t";
-            return 0;
+        if (n == 0)
+            break;
+        lh_sha256_update(h, buf, (size_t)n);
+        done += (uint64_t)n;
+        if (done >= next_report) {
+            progress(r, "reading", done, 0);
+            next_report = done + PROGRESS_EVERY;
         }
-        return lh_err_set(err, LH_UNSUPPORTED_MEDIA,
-                          "format '%s' is not supported: use csv or tsv", req->format);
     }
-    const char *dot = strrchr(file_name, '.');
-    if (dot && (strcasecmp(dot, ".tsv") == 0 || strcasecmp(dot, ".tab") == 0))
-        *delim = "\t";
+    free(buf);
+    if (rc != 0) {
+        lh_sha256_free(h);
+        return -1;
+    }
+    lh_sha256_final_hex(h, r->sha);
+    progress(r, "reading", done, 0);
     return 0;
 }
 
-/* Reads up to cap bytes from fd into buf; the count, or -1. */
-static ssize_t read_up_to(int fd, unsigned char *buf, size_t cap)
+/* Opens the input, refuses empty files, detects the format, hashes the content and makes
+ * sure the engine can read it: scratch input as it is, other files through a hard link
+ * into scratch (free on one filesystem) or a copy. */
+static int prepare(run *r, lh_err *err)
 {
-    size_t got = 0;
-    while (got < cap) {
-        ssize_t r = read(fd, buf + got, cap - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -1;
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    return (ssize_t)got;
-}
-
-int lh_ingest__copy_to_scratch(int fd, const char *display, const unsigned char *head,
-                               size_t head_len, const char *dst, uint64_t *bytes, lh_err *err)
-{
-    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (out < 0)
-        return lh_err_errno(err, errno, "cannot create scratch file for '%s'", display);
-    int rc = -1;
-    unsigned char *buf = lh_xmalloc(COPY_BUF_BYTES);
-    uint64_t total = head_len;
-    if (head_len > 0 && lh_write_full(out, head, head_len, err) != 0)
-        goto out;
-    for (;;) {
-        ssize_t r = read(fd, buf, COPY_BUF_BYTES);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            lh_err_errno(err, errno, "cannot read '%s'", display);
-            goto out;
-        }
-        if (r == 0)
-            break;
-        if (lh_write_full(out, buf, (size_t)r, err) != 0)
-            goto out;
-        total += (uint64_t)r;
-    }
-    *bytes = total;
-    rc = 0;
-out:
-    free(buf);
-    if (close(out) != 0 && rc == 0)
-        rc = lh_err_errno(err, errno, "cannot write scratch file for '%s'", display);
-    return rc;
-}
-
-/* Opens the input, rejects empty and binary files, and makes sure the engine has a scratch
- * copy to read: *engine_path is req->path for scratch input, else the new copy (*copy). */
-static int prepare_input(lh_lake *lake, const lh_ingest_req *req, const char *file_name,
-                         const char *delim, const char **engine_path, char **copy,
-                         uint64_t *bytes, lh_err *err)
-{
+    const lh_ingest_req *req = r->req;
     int fd = open(req->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return lh_err_set(err, errno == ENOENT ? LH_INVALID_ARGUMENT : LH_IO_ERROR,
-                          "cannot open '%s': %s", file_name, strerror(errno));
+                          "cannot open the file: %s", strerror(errno));
     int rc = -1;
-    unsigned char *head = lh_xmalloc(SNIFF_BYTES);
+    unsigned char *head = lh_xmalloc(HEAD_BYTES);
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        lh_err_errno(err, errno, "cannot stat '%s'", file_name);
+        lh_err_errno(err, errno, "cannot stat '%s'", r->file_name);
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
-        lh_err_set(err, LH_INVALID_ARGUMENT, "'%s' is not a regular file", file_name);
+        lh_err_set(err, LH_INVALID_ARGUMENT, "not a regular file");
         goto out;
     }
-    if (st.st_size == 0) {
-        lh_err_set(err, LH_INVALID_ARGUMENT, "'%s' is empty", file_name);
-        goto out;
-    }
-    ssize_t n = read_up_to(fd, head, SNIFF_BYTES);
+    r->bytes = (uint64_t)st.st_size;
+    ssize_t n = pread(fd, head, HEAD_BYTES, 0);
     if (n < 0) {
-        lh_err_errno(err, errno, "cannot read '%s'", file_name);
+        lh_err_errno(err, errno, "cannot read '%s'", r->file_name);
         goto out;
     }
     if (n == 0) {
-        lh_err_set(err, LH_INVALID_ARGUMENT, "'%s' is empty", file_name);
+        lh_err_set(err, LH_INVALID_ARGUMENT, "the file is empty");
         goto out;
     }
-    const char *kind = binary_kind(head, (size_t)n);
-    if (kind) {
-        lh_err_set(err, LH_UNSUPPORTED_MEDIA,
-                   "'%s' looks like %s: only CSV and TSV files can be ingested", file_name,
-                   kind);
+    if (req->format && *req->format) {
+        if (lh_ingest__format_parse(req->format, &r->format, err) != 0)
+            goto out;
+    } else if (lh_ingest__detect(head, (size_t)n, r->file_name, &r->format, err) != 0) {
         goto out;
     }
+    if (hash_fd(r, fd, err) != 0)
+        goto out;
     if (req->path_is_scratch) {
-        *engine_path = req->path;
-        *bytes = (uint64_t)st.st_size;
-        rc = 0;
-        goto out;
+        r->engine_path = req->path;
+    } else {
+        r->engine_copy = lh_storage_scratch_path(r->lake->storage, "");
+        if (link(req->path, r->engine_copy) != 0) {
+            uint64_t copied = 0;
+            if (lh_ingest__copy_to_scratch(fd, r->file_name, NULL, 0, r->engine_copy, &copied,
+                                           err) != 0)
+                goto out;
+        }
+        r->engine_path = r->engine_copy;
     }
-    *copy = lh_storage_scratch_path(lake->storage,
-                                    delim && delim[0] == '\t' ? ".tsv" : ".csv");
-    if (lh_ingest__copy_to_scratch(fd, file_name, head, (size_t)n, *copy, bytes, err) != 0)
-        goto out;
-    *engine_path = *copy;
     rc = 0;
 out:
     free(head);
     close(fd);
     return rc;
+}
+
+/* "added c (BIGINT); removed d; b: BIGINT -> VARCHAR; e renamed to f" */
+static void diff_text(const json_t *diff, lh_buf *b)
+{
+    size_t i;
+    json_t *v;
+    const char *sep = "";
+    json_array_foreach(json_object_get(diff, "added"), i, v) {
+        lh_buf_printf(b, "%sadded %s (%s)", sep, json_string_value(json_object_get(v, "name")),
+                      json_string_value(json_object_get(v, "type")));
+        sep = "; ";
+    }
+    json_array_foreach(json_object_get(diff, "removed"), i, v) {
+        lh_buf_printf(b, "%sremoved %s", sep, json_string_value(json_object_get(v, "name")));
+        sep = "; ";
+    }
+    json_array_foreach(json_object_get(diff, "type_changed"), i, v) {
+        lh_buf_printf(b, "%s%s: %s -> %s", sep, json_string_value(json_object_get(v, "name")),
+                      json_string_value(json_object_get(v, "from")),
+                      json_string_value(json_object_get(v, "to")));
+        sep = "; ";
+    }
+    json_array_foreach(json_object_get(diff, "renamed"), i, v) {
+        lh_buf_printf(b, "%s%s likely renamed to %s", sep,
+                      json_string_value(json_object_get(v, "from")),
+                      json_string_value(json_object_get(v, "to")));
+        sep = "; ";
+    }
+}
+
+static int schema_conflict(const json_t *diff, const char *what, const char *hint, lh_err *err)
+{
+    lh_buf b;
+    lh_buf_init(&b);
+    diff_text(diff, &b);
+    lh_err_set(err, LH_CONFLICT, "%s: %s%s", what, b.data ? b.data : "columns differ", hint);
+    lh_buf_release(&b);
+    return -1;
+}
+
+/* The schema of all parts together. Parts of one archive must agree, unless columns may be
+ * added; a type clash is never allowed. */
+static int union_schema(run *r, lh_err *err)
+{
+    lh_ingest_part *first = &r->parts.items[0];
+    r->cols = lh_columns_dup(first->cols, first->ncols);
+    r->ncols = first->ncols;
+    for (size_t p = 1; p < r->parts.n; p++) {
+        lh_ingest_part *part = &r->parts.items[p];
+        json_t *d = lh_schema_diff(r->cols, r->ncols, part->cols, part->ncols);
+        if (!d)
+            continue;
+        bool clash = json_array_size(json_object_get(d, "type_changed")) > 0;
+        if (clash || r->req->on_schema_change != LH_SCHEMA_ADD_COLUMNS) {
+            char what[256];
+            snprintf(what, sizeof what, "member '%s' differs from '%s'",
+                     part->member ? part->member : "?", first->member ? first->member : "?");
+            schema_conflict(d, what,
+                            clash ? "" : " (use ?on_schema_change=add_columns to union them)",
+                            err);
+            json_decref(d);
+            return -1;
+        }
+        json_decref(d);
+        for (size_t i = 0; i < part->ncols; i++) {
+            bool have = false;
+            for (size_t j = 0; j < r->ncols && !have; j++)
+                have = strcmp(r->cols[j].name, part->cols[i].name) == 0;
+            if (!have) {
+                r->cols = lh_xrealloc(r->cols, (r->ncols + 1) * sizeof *r->cols);
+                r->cols[r->ncols++] = (lh_column){.name = lh_xstrdup(part->cols[i].name),
+                                                  .type = lh_xstrdup(part->cols[i].type)};
+            }
+        }
+    }
+    return 0;
+}
+
+/* Flags PII columns from a sample of the largest part's values. A failed sample only costs
+ * the scan (logged), never the ingest. */
+static void scan_pii(run *r)
+{
+    r->pii = json_object();
+    lh_ingest_part *big = &r->parts.items[0];
+    for (size_t p = 1; p < r->parts.n; p++)
+        if (r->parts.items[p].rows > big->rows)
+            big = &r->parts.items[p];
+    lh_err err = LH_ERR_INIT;
+    json_t *samples = lh_engine_sample_values(r->lake->engine, big->parquet, PII_SAMPLE, &err);
+    if (!samples) {
+        LH_LOG_WARN("ingest", "pii scan skipped dataset=%s error=\"%s\"", r->name, err.message);
+        return;
+    }
+    for (size_t i = 0; i < r->ncols; i++) {
+        /* A yes/no flag holds no PII, whatever its name says ("mobile", "email"). */
+        if (strcmp(r->cols[i].type, "BOOLEAN") == 0)
+            continue;
+        json_t *vals = json_object_get(samples, r->cols[i].name);
+        size_t n = json_array_size(vals);
+        const char **v = lh_xcalloc(n ? n : 1, sizeof *v);
+        for (size_t k = 0; k < n; k++)
+            v[k] = json_string_value(json_array_get(vals, k));
+        const char *kind = lh_ingest__pii_classify(r->cols[i].name, v, n);
+        free(v);
+        if (kind) {
+            r->cols[i].pii = lh_xstrdup(kind);
+            r->cols[i].sensitive = true;
+            json_object_set_new(r->pii, r->cols[i].name, json_string(kind));
+        }
+    }
+    json_decref(samples);
+}
+
+/* Compares with the dataset's schema, if it exists; refuses what the mode does not allow. */
+static int check_schema(run *r, lh_err *err)
+{
+    lh_catalog_snap *snap = lh_catalog_snapshot(r->lake->catalog);
+    const lh_dataset *d = lh_catalog_snap_find(snap, r->name);
+    int rc = 0;
+    if (d)
+        r->diff = lh_schema_diff(d->columns, d->ncolumns, r->cols, r->ncols);
+    if (r->diff) {
+        bool clash = json_array_size(json_object_get(r->diff, "type_changed")) > 0;
+        char what[160];
+        snprintf(what, sizeof what, "dataset '%s' has a different schema", r->name);
+        if (clash)
+            rc = schema_conflict(r->diff, what, " (a column cannot change its type)", err);
+        else if (r->req->on_schema_change != LH_SCHEMA_ADD_COLUMNS)
+            rc = schema_conflict(r->diff, what,
+                                 " (ingest with ?on_schema_change=add_columns to add the new "
+                                 "columns)",
+                                 err);
+    }
+    lh_catalog_snap_unref(snap);
+    return rc;
+}
+
+static json_t *files_json(const run *r)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < r->parts.n; i++) {
+        const lh_ingest_part *p = &r->parts.items[i];
+        json_t *f = json_pack("{s:s, s:I}", "format", lh_ingest__format_name(p->format), "rows",
+                              (json_int_t)p->rows);
+        if (p->member)
+            json_object_set_new(f, "member", json_string(p->member));
+        if (p->format == LH_FORMAT_PDF)
+            json_object_set_new(f, "ocr_pages", json_integer(p->ocr_pages));
+        json_array_append_new(arr, f);
+    }
+    return arr;
+}
+
+static json_t *commit(run *r, double t0, lh_err *err)
+{
+    progress(r, "committing", r->bytes, 0);
+    lh_add_file *adds = lh_xcalloc(r->parts.n, sizeof *adds);
+    int64_t rows = 0;
+    for (size_t i = 0; i < r->parts.n; i++) {
+        adds[i] = (lh_add_file){.src_path = r->parts.items[i].parquet, .move = true,
+                                .rows = r->parts.items[i].rows};
+        rows += r->parts.items[i].rows;
+    }
+    const lh_ingest_req *req = r->req;
+    lh_commit_info info = {.source = req->source && *req->source ? req->source : "upload",
+                           .file_name = r->file_name,
+                           .actor = req->actor,
+                           .content_hash = r->sha,
+                           .job_id = r->job_id,
+                           .schema_mode = req->on_schema_change};
+    int64_t version = 0;
+    int rc = lh_catalog_add_files(r->lake->catalog, r->name, r->cols, r->ncols, adds,
+                                  r->parts.n, &info, &version, err);
+    free(adds);
+    if (rc != 0)
+        return NULL;
+    LH_LOG_INFO("ingest", "ingested dataset=%s version=%lld format=%s rows=%lld bytes=%llu job=%s",
+                r->name, (long long)version, lh_ingest__format_name(r->format),
+                (long long)rows, (unsigned long long)r->bytes, r->job_id);
+    json_t *res = json_pack("{s:s, s:b, s:b, s:I, s:I, s:I, s:s, s:s, s:s}", "dataset", r->name,
+                            "created", version == 0, "duplicate", 0, "version",
+                            (json_int_t)version, "rows", (json_int_t)rows, "bytes",
+                            (json_int_t)r->bytes, "format", lh_ingest__format_name(r->format),
+                            "content_hash", r->sha, "job_id", r->job_id);
+    json_object_set_new(res, "columns", lh_ingest__columns_json(r->cols, r->ncols));
+    json_object_set(res, "pii", r->pii);
+    json_object_set_new(res, "files", files_json(r));
+    json_object_set(res, "schema_diff", r->diff ? r->diff : json_null());
+    json_object_set_new(res, "elapsed_ms", json_real(lh_mono_ms() - t0));
+    progress(r, "done", r->bytes, rows);
+    return res;
+}
+
+/* The answer for content that is already in the lake: where it lives, at which version. */
+static json_t *duplicate(const run *r, const lh_dataset *where, double t0)
+{
+    LH_LOG_INFO("ingest", "duplicate content dataset=%s sha256=%s", where->name, r->sha);
+    return json_pack("{s:s, s:b, s:b, s:I, s:s, s:s, s:I, s:I, s:f}", "dataset", where->name,
+                     "created", 0, "duplicate", 1, "version", (json_int_t)where->version,
+                     "content_hash", r->sha, "format", lh_ingest__format_name(r->format),
+                     "rows", (json_int_t)0, "bytes", (json_int_t)r->bytes, "elapsed_ms",
+                     lh_mono_ms() - t0);
 }
 
 json_t *lh_ingest_file(lh_lake *lake, const lh_ingest_req *req, lh_err *err)
@@ -219,72 +355,51 @@ json_t *lh_ingest_file(lh_lake *lake, const lh_ingest_req *req, lh_err *err)
     }
     double t0 = lh_mono_ms();
     json_t *result = NULL;
-    char *copy = NULL, *parquet = NULL;
-    lh_column *cols = NULL;
-    size_t ncols = 0;
-    const char *file_name = req->file_name && *req->file_name ? req->file_name
-                                                              : base_name(req->path);
-    char name[LH_NAME_MAX + 1];
+    run r = {.lake = lake, .req = req};
+    r.file_name = req->file_name && *req->file_name ? req->file_name : base_name(req->path);
+    lh_uuid4(r.job_id);
     if (req->name && *req->name) {
         if (lh_ingest__check_name(req->name, err) != 0)
             goto out;
-        snprintf(name, sizeof name, "%s", req->name);
-    } else if (lh_name_from_filename(file_name, name, err) != 0) {
+        snprintf(r.name, sizeof r.name, "%s", req->name);
+    } else if (lh_name_from_filename(r.file_name, r.name, err) != 0) {
         goto out;
     }
+    if (prepare(&r, err) != 0)
+        goto fail;
 
-    const char *delim = NULL;
-    if (pick_delimiter(req, file_name, &delim, err) != 0)
-        goto out;
-    const char *engine_path = NULL;
-    uint64_t bytes = 0;
-    if (prepare_input(lake, req, file_name, delim, &engine_path, &copy, &bytes, err) != 0)
+    lh_catalog_snap *snap = lh_catalog_snapshot(lake->catalog);
+    const char *where = lh_catalog_snap_find_content(snap, r.sha);
+    const lh_dataset *holder = where ? lh_catalog_snap_find(snap, where) : NULL;
+    if (holder)
+        result = duplicate(&r, holder, t0);
+    lh_catalog_snap_unref(snap);
+    if (result)
         goto out;
 
-    parquet = lh_storage_scratch_path(lake->storage, ".parquet");
-    lh_csv_opts opts = {.delimiter = delim, .header = -1};
-    int64_t rows = 0;
-    if (lh_engine_csv_to_parquet(lake->engine, engine_path, &opts, parquet, &cols, &ncols,
-                                 &rows, err) != 0) {
-        /* The engine's complaint about a malformed file is vague; say where it breaks. */
-        lh_csv_ragged rag;
-        lh_err scan_err = LH_ERR_INIT;
-        if (err && err->code == LH_INVALID_ARGUMENT &&
-            lh_ingest__csv_find_ragged(engine_path, delim, &rag, &scan_err) == 1)
-            lh_err_set(err, LH_INVALID_ARGUMENT,
-                       "line %lld has %lld field%s where the header has %lld (ragged rows)",
-                       (long long)rag.line, (long long)rag.fields, rag.fields == 1 ? "" : "s",
-                       (long long)rag.expected);
-        lh_err_prefix(err, "ingest '%s': ", file_name);
-        goto out;
-    }
-    lh_add_file add = {.src_path = parquet, .move = true, .src_key = NULL, .rows = rows};
-    lh_commit_info info = {.operation = NULL,
-                           .source = req->source && *req->source ? req->source : "upload",
-                           .file_name = file_name,
-                           .actor = req->actor};
-    int64_t version = 0;
-    if (lh_catalog_add_files(lake->catalog, name, cols, ncols, &add, 1, &info, &version,
-                             err) != 0) {
-        lh_err_prefix(err, "ingest '%s': ", file_name);
-        goto out;
-    }
-    LH_LOG_INFO("ingest", "ingested dataset=%s version=%lld rows=%lld bytes=%llu", name,
-                (long long)version, (long long)rows, (unsigned long long)bytes);
-    result = json_pack("{s:s, s:b, s:I, s:I, s:I, s:o, s:f}", "dataset", name, "created",
-                       version == 0, "version", (json_int_t)version, "rows", (json_int_t)rows,
-                       "bytes", (json_int_t)bytes, "columns",
-                       lh_ingest__columns_json(cols, ncols), "elapsed_ms",
-                       lh_mono_ms() - t0);
-    LH_ASSERT(result != NULL);
+    progress(&r, "converting", r.bytes, 0);
+    if (lh_ingest__convert(lake, r.engine_path, r.file_name, r.format, &r.parts, err) != 0)
+        goto fail;
+    if (union_schema(&r, err) != 0)
+        goto fail;
+    scan_pii(&r);
+    if (check_schema(&r, err) != 0)
+        goto fail;
+    result = commit(&r, t0, err);
+    if (!result)
+        goto fail;
+    goto out;
+fail:
+    lh_err_prefix(err, "ingest '%s': ", r.file_name);
 out:
-    if (cols)
-        lh_columns_free(cols, ncols);
-    lh_ingest__unlink_scratch(parquet);
-    lh_ingest__unlink_scratch(copy);
+    lh_ingest__parts_release(&r.parts);
+    if (r.cols)
+        lh_columns_free(r.cols, r.ncols);
+    json_decref(r.pii);
+    json_decref(r.diff);
+    lh_ingest__unlink_scratch(r.engine_copy);
+    free(r.engine_copy);
     if (req->path_is_scratch)
         lh_ingest__unlink_scratch(req->path);
-    free(parquet);
-    free(copy);
     return result;
 }

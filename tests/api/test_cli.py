@@ -119,12 +119,21 @@ def test_ingest_summary_and_append(work):
     r = run("ingest", PEOPLE, "--data", data, cwd=str(work / "cwd"))
     assert r.returncode == 0, r.stderr
     assert r.stdout == "ingested 5 rows into 'people' (version 0)\n"
-    r = run("ingest", PEOPLE, "--data", data, "--name", "people", "--json",
+    # The same content again is recognised and not stored twice.
+    r = run("ingest", PEOPLE, "--data", data, "--name", "people", cwd=str(work / "cwd"))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "already ingested: the same content is in 'people'\n"
+    # The same rows in another file (no final newline) are new content: appended.
+    with open(PEOPLE, "rb") as f:
+        body = f.read().rstrip(b"\n")
+    again = work / "people_again.csv"
+    again.write_bytes(body)
+    r = run("ingest", str(again), "--data", data, "--name", "people", "--json",
             cwd=str(work / "cwd"))
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["dataset"] == "people" and doc["version"] == 1 and doc["created"] is False
-    assert doc["rows"] == 5 and doc["bytes"] == os.path.getsize(PEOPLE)
+    assert doc["rows"] == 5 and doc["bytes"] == len(body)
     assert [c["name"] for c in doc["columns"]] == ["id", "name", "city", "score"]
     r = run("sql", "SELECT count(*) AS n FROM people", "--format", "csv", "--data", data,
             cwd=str(work / "cwd"))
@@ -235,7 +244,7 @@ def test_errors_exit_1_with_a_message(lake, work):
     empty = work / "empty.csv"
     empty.write_bytes(b"")
     r = run("ingest", str(empty), "--data", lake["data"], cwd=lake["cwd"])
-    assert r.returncode == 1 and "'empty.csv' is empty" in r.stderr
+    assert r.returncode == 1 and "ingest 'empty.csv': the file is empty" in r.stderr
     r = run("ingest", os.path.join(FIXTURES, "products.csv"), "--name", "people",
             "--data", lake["data"], cwd=lake["cwd"])
     assert r.returncode == 1
