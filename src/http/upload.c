@@ -1,7 +1,7 @@
 /* File uploads (the body of POST /ingest/file), streamed to a scratch file as they arrive:
  * multipart/form-data through MHD's post processor (part "file" is the data, small parts
- * "name" and "format" are kept), or a raw text/csv, text/tab-separated-values or
- * application/octet-stream body. The whole body is bounded by the route's limit
+ * "name" and "format" are kept), or a raw body whose media type names its format
+ * (application/octet-stream: detected from the content). The whole body is bounded by the route's limit
  * (max_upload_bytes); on any failure the scratch file is closed and removed. */
 #include <errno.h>
 #include <fcntl.h>
@@ -100,7 +100,7 @@ static int upload_begin(lh_http_req *req, lh_err *err)
     if (!ct)
         return lh_err_set(err, LH_UNSUPPORTED_MEDIA,
                           "upload has no Content-Type: send multipart/form-data, or a raw body "
-                          "as text/csv, text/tab-separated-values or application/octet-stream");
+                          "with its media type (application/octet-stream to detect it)");
     lh_http_upload *up = lh_xcalloc(1, sizeof *up);
     up->fd = -1;
     req->stream = up;
@@ -111,12 +111,24 @@ static int upload_begin(lh_http_req *req, lh_err *err)
                               "cannot read the multipart body: bad Content-Type (no boundary?)");
         return 0;
     }
-    if (media_is(ct, "text/csv"))
-        snprintf(up->format, sizeof up->format, "csv");
-    else if (media_is(ct, "text/tab-separated-values"))
-        snprintf(up->format, sizeof up->format, "tsv");
-    else if (!media_is(ct, "application/octet-stream"))
+    /* A raw body's media type names its format; octet-stream leaves it to detection. */
+    static const struct {
+        const char *media, *format;
+    } raw_types[] = {
+        {"text/csv", "csv"},          {"text/tab-separated-values", "tsv"},
+        {"application/json", "json"}, {"application/x-ndjson", "ndjson"},
+        {"application/jsonl", "ndjson"}, {"application/pdf", "pdf"},
+        {"text/plain", "text"},       {"application/zip", "zip"},
+        {"application/x-tar", "tar"}, {"application/gzip", "tar"},
+        {"application/x-gzip", "tar"}, {"application/vnd.apache.parquet", "parquet"},
+        {"application/octet-stream", ""},
+    };
+    size_t t = 0;
+    while (t < LH_ARRAY_LEN(raw_types) && !media_is(ct, raw_types[t].media))
+        t++;
+    if (t == LH_ARRAY_LEN(raw_types))
         return lh_err_set(err, LH_UNSUPPORTED_MEDIA, "cannot ingest a body of type '%.100s'", ct);
+    snprintf(up->format, sizeof up->format, "%s", raw_types[t].format);
     const char *name = lh_http__query_arg(req, "name");
     const char *filename = lh_http__query_arg(req, "filename");
     if ((!name || !*name) && (!filename || !*filename))
