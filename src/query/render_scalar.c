@@ -8,7 +8,41 @@
 
 #include "query/query_int.h"
 
+/* Digit writers: results stream millions of cells, and printf costs several times these. */
+static void put_u64(lh_buf *b, uint64_t v) {
+    char tmp[24];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + (int)(v % 10));
+        v /= 10;
+    } while (v);
+    lh_buf_append(b, tmp + i, sizeof tmp - i);
+}
+
+static void put_i64(lh_buf *b, int64_t v) {
+    if (v < 0) {
+        lh_buf_putc(b, '-');
+        put_u64(b, (uint64_t)0 - (uint64_t)v);
+    } else {
+        put_u64(b, (uint64_t)v);
+    }
+}
+
+/* Exactly `width` digits of v (zero-padded), for dates and times. */
+static void put_fixed(lh_buf *b, uint64_t v, int width) {
+    char tmp[20];
+    for (int i = width - 1; i >= 0; i--) {
+        tmp[i] = (char)('0' + (int)(v % 10));
+        v /= 10;
+    }
+    lh_buf_append(b, tmp, (size_t)width);
+}
+
 static void put_u128(lh_buf *b, unsigned __int128 v) {
+    if (v <= UINT64_MAX) {
+        put_u64(b, (uint64_t)v);
+        return;
+    }
     char tmp[48];
     size_t i = sizeof tmp;
     do {
@@ -41,9 +75,19 @@ static void put_decimal(lh_buf *b, __int128 v, unsigned scale) {
                                   : (unsigned __int128)v;
     char tmp[64];
     size_t i = sizeof tmp, digits = 0;
-    while (mag || digits <= scale) {
-        tmp[--i] = (char)('0' + (int)(mag % 10));
-        mag /= 10;
+    /* Most decimals fit 64 bits, where division is far cheaper than on 128. */
+    uint64_t small = mag <= UINT64_MAX ? (uint64_t)mag : 0;
+    bool use_small = mag <= UINT64_MAX;
+    while ((use_small ? small != 0 : mag != 0) || digits <= scale) {
+        if (use_small) {
+            tmp[--i] = (char)('0' + (int)(small % 10));
+            small /= 10;
+        } else {
+            tmp[--i] = (char)('0' + (int)(mag % 10));
+            mag /= 10;
+            use_small = mag <= UINT64_MAX;
+            small = (uint64_t)mag;
+        }
         digits++;
         if (digits == scale)
             tmp[--i] = '.';
@@ -98,9 +142,16 @@ static void put_days(lh_buf *b, int64_t days) {
     civil_from_days(days, &y, &m, &d);
     /* Astronomical year numbering (0 = 1 BC), as ISO 8601 extended years do. */
     if (y < 0)
-        lh_buf_printf(b, "-%04lld-%02u-%02u", (long long)-y, m, d);
+        lh_buf_putc(b, '-');
+    uint64_t ay = (uint64_t)(y < 0 ? -y : y);
+    if (ay > 9999)
+        put_u64(b, ay);
     else
-        lh_buf_printf(b, "%04lld-%02u-%02u", (long long)y, m, d);
+        put_fixed(b, ay, 4);
+    lh_buf_putc(b, '-');
+    put_fixed(b, m, 2);
+    lh_buf_putc(b, '-');
+    put_fixed(b, d, 2);
 }
 
 /* ".5" / ".123456" with trailing zeros dropped; nothing when frac is 0. */
@@ -108,8 +159,13 @@ static void put_frac(lh_buf *b, int64_t frac, int digits) {
     if (frac <= 0)
         return;
     char tmp[32];
-    snprintf(tmp, sizeof tmp, ".%0*lld", digits, (long long)frac);
-    size_t n = strlen(tmp);
+    tmp[0] = '.';
+    uint64_t f = (uint64_t)frac;
+    for (int i = digits; i >= 1; i--) {
+        tmp[i] = (char)('0' + (int)(f % 10));
+        f /= 10;
+    }
+    size_t n = (size_t)digits + 1;
     while (n > 1 && tmp[n - 1] == '0')
         n--;
     lh_buf_append(b, tmp, n);
@@ -118,8 +174,15 @@ static void put_frac(lh_buf *b, int64_t frac, int digits) {
 /* Time of day from units since midnight (per_sec units per second). */
 static void put_tod(lh_buf *b, int64_t v, int64_t per_sec, int digits) {
     int64_t secs = v / per_sec, frac = v % per_sec;
-    lh_buf_printf(b, "%02lld:%02lld:%02lld", (long long)(secs / 3600), (long long)(secs / 60 % 60),
-                  (long long)(secs % 60));
+    uint64_t h = (uint64_t)(secs / 3600);
+    if (h > 99)
+        put_u64(b, h);
+    else
+        put_fixed(b, h, 2);
+    lh_buf_putc(b, ':');
+    put_fixed(b, (uint64_t)(secs / 60 % 60), 2);
+    lh_buf_putc(b, ':');
+    put_fixed(b, (uint64_t)(secs % 60), 2);
     put_frac(b, frac, digits);
 }
 
@@ -261,18 +324,14 @@ static void put_bignum(lh_buf *b, const unsigned char *p, size_t n) {
 
 bool lh_query__scalar_text(lh_buf *b, const lh_rtype *t, const void *data, idx_t row) {
     switch (t->id) {
-    case DUCKDB_TYPE_TINYINT: lh_buf_printf(b, "%d", ((const int8_t *)data)[row]); return true;
-    case DUCKDB_TYPE_SMALLINT: lh_buf_printf(b, "%d", ((const int16_t *)data)[row]); return true;
-    case DUCKDB_TYPE_INTEGER: lh_buf_printf(b, "%d", ((const int32_t *)data)[row]); return true;
-    case DUCKDB_TYPE_BIGINT:
-        lh_buf_printf(b, "%lld", (long long)((const int64_t *)data)[row]);
-        return true;
-    case DUCKDB_TYPE_UTINYINT: lh_buf_printf(b, "%u", ((const uint8_t *)data)[row]); return true;
-    case DUCKDB_TYPE_USMALLINT: lh_buf_printf(b, "%u", ((const uint16_t *)data)[row]); return true;
-    case DUCKDB_TYPE_UINTEGER: lh_buf_printf(b, "%u", ((const uint32_t *)data)[row]); return true;
-    case DUCKDB_TYPE_UBIGINT:
-        lh_buf_printf(b, "%llu", (unsigned long long)((const uint64_t *)data)[row]);
-        return true;
+    case DUCKDB_TYPE_TINYINT: put_i64(b, ((const int8_t *)data)[row]); return true;
+    case DUCKDB_TYPE_SMALLINT: put_i64(b, ((const int16_t *)data)[row]); return true;
+    case DUCKDB_TYPE_INTEGER: put_i64(b, ((const int32_t *)data)[row]); return true;
+    case DUCKDB_TYPE_BIGINT: put_i64(b, ((const int64_t *)data)[row]); return true;
+    case DUCKDB_TYPE_UTINYINT: put_u64(b, ((const uint8_t *)data)[row]); return true;
+    case DUCKDB_TYPE_USMALLINT: put_u64(b, ((const uint16_t *)data)[row]); return true;
+    case DUCKDB_TYPE_UINTEGER: put_u64(b, ((const uint32_t *)data)[row]); return true;
+    case DUCKDB_TYPE_UBIGINT: put_u64(b, ((const uint64_t *)data)[row]); return true;
     case DUCKDB_TYPE_HUGEINT:
         put_i128(b, hugeint_value(((const duckdb_hugeint *)data)[row]));
         return true;
