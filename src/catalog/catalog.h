@@ -81,10 +81,13 @@ typedef struct lh_dataset {
     int64_t freshness_max_age_s; /* expected to be updated at least this often; 0 = none */
 } lh_dataset;
 
-/* Opens the catalog over the primary bucket and rebuilds it from disk: every
- * datasets/<name>/_delta_log is replayed; the manifest fills in metadata, and is rewritten
- * from the log when it is missing or behind. A dataset whose log is unreadable is skipped
- * with a warning, not fatal. */
+/* Opens the catalog over every bucket of storage and rebuilds it from disk: every
+ * datasets/<name>/_delta_log of every bucket is replayed; the manifest (in the same bucket)
+ * fills in metadata, and is rewritten from the log when it is missing or behind. A dataset
+ * whose log is unreadable is skipped with a warning, not fatal. A dataset name is unique
+ * across buckets: when two buckets hold a table of the same name, the one in the bucket that
+ * comes first (primary, then configuration order) is kept and the other is skipped with a
+ * warning (left on disk untouched). */
 lh_catalog *lh_catalog_open(lh_storage *storage, lh_err *err);
 void lh_catalog_close(lh_catalog *c);
 
@@ -129,10 +132,14 @@ typedef struct lh_commit_info {
     const char *content_hash; /* sha256 hex of the content, or NULL; indexed for dedup */
     const char *job_id;    /* may be NULL */
     lh_schema_mode schema_mode;
+    const char *bucket;    /* bucket for a new table; NULL/"" = primary. Naming another
+                              bucket than an existing table's is a conflict ("dataset 'x'
+                              lives in bucket 'primary'"); unknown is invalid_argument */
 } lh_commit_info;
 
 /* Adds files to dataset `name` in one Delta commit, creating the table (version 0:
- * protocol + metaData + add + commitInfo) when it does not exist. cols is the schema of the
+ * protocol + metaData + add + commitInfo) in bucket info->bucket when it does not exist.
+ * Files, log and manifest go to the table's own bucket. cols is the schema of the
  * files; for an existing table it must equal the table's (conflict naming the difference
  * otherwise). Files are placed as datasets/<name>/part-<pid>-<uuid>.parquet before the commit; a
  * failure or crash before the commit leaves the table as it was (the placed files are
@@ -142,9 +149,9 @@ int lh_catalog_add_files(lh_catalog *c, const char *name, const lh_column *cols,
                          const lh_add_file *files, size_t nfiles, const lh_commit_info *info,
                          int64_t *version, lh_err *err) LH_MUST_CHECK;
 
-/* Whether key lies under a prefix the catalog manages (datasets/, _catalog/). Such objects
- * change only through catalog commits: the object API may read them, never write or delete
- * them, or a client could corrupt a table's log or manifest. */
+/* Whether key lies under a prefix the catalog manages (datasets/, _catalog/), in any bucket.
+ * Such objects change only through catalog commits: the object API may read them, never
+ * write or delete them, or a client could corrupt a table's log or manifest. */
 bool lh_catalog_owns_key(const char *key);
 
 /* Merges a metadata patch into dataset `name` and persists it (manifest, atomically):

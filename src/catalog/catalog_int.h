@@ -72,8 +72,7 @@ struct lh_catalog_snap {
 };
 
 struct lh_catalog {
-    lh_storage *storage;
-    lh_bucket *bucket;
+    lh_storage *storage; /* datasets live in any of its buckets (lh_dataset.bucket) */
     /* Held only for the pointer swap and the reference taken by readers. */
     pthread_mutex_t snap_mu;
     lh_catalog_snap *current;
@@ -84,6 +83,10 @@ struct lh_catalog {
      * by readers. Lock order: commit_mu[i] before publish_mu before snap_mu. */
     pthread_mutex_t commit_mu[LH_CAT_COMMIT_STRIPES];
 };
+
+/* The bucket an entry's table lives in (borrowed from storage; entries only ever name
+ * registered buckets). */
+lh_bucket *lh_cat__bucket_of(lh_catalog *c, const lh_cat__entry *e);
 
 /* ---- entries (dataset.c) ----------------------------------------------------------------- */
 

@@ -1,4 +1,5 @@
-/* catalog: the write path. lh_catalog_add_files places data files in the table directory,
+/* catalog: the write path. lh_catalog_add_files places data files in the table directory
+ * (in the table's bucket: the one it lives in, or info->bucket for a new table),
  * then creates the next Delta log version with put-if-absent (so no two writers, in this
  * process or another, can take the same version), then writes the manifest and publishes a
  * new snapshot. A failure before the log file is durable removes the placed files. The
@@ -87,12 +88,12 @@ static int check_args(const char *name, const lh_column *cols, size_t ncols,
     return 0;
 }
 
-static void unplace(lh_catalog *c, const char *name, lh_data_file *placed, size_t n)
+static void unplace(lh_bucket *b, const char *name, lh_data_file *placed, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         char *key = lh_xasprintf("datasets/%s/%s", name, placed[i].path);
         lh_err err = LH_ERR_INIT;
-        if (lh_bucket_delete(c->bucket, key, &err) != 0 && err.code != LH_NOT_FOUND)
+        if (lh_bucket_delete(b, key, &err) != 0 && err.code != LH_NOT_FOUND)
             LH_LOG_WARN(LH_CAT_MOD, "cannot remove uncommitted file key=%s error=\"%s\" "
                                     "(removed at a later open)", key, err.message);
         free(key);
@@ -102,7 +103,7 @@ static void unplace(lh_catalog *c, const char *name, lh_data_file *placed, size_
 /* Moves or links each file to datasets/<name>/part-<pid>-<uuid>.parquet; fills placed[] and
  * *n (also on failure, so the caller can undo). The writer's pid in the name lets the next
  * open remove the file at once if this process dies before committing it. */
-static int place_files(lh_catalog *c, const char *name, const lh_add_file *files, size_t nfiles,
+static int place_files(lh_bucket *b, const char *name, const lh_add_file *files, size_t nfiles,
                        lh_data_file *placed, size_t *n, lh_err *err)
 {
     for (size_t i = 0; i < nfiles; i++) {
@@ -110,8 +111,8 @@ static int place_files(lh_catalog *c, const char *name, const lh_add_file *files
         lh_uuid4(uuid);
         char *rel = lh_xasprintf("part-%ld-%s.parquet", (long)getpid(), uuid);
         char *key = lh_xasprintf("datasets/%s/%s", name, rel);
-        int rc = files[i].move ? lh_bucket_adopt_file(c->bucket, key, files[i].src_path, err)
-                               : lh_bucket_link(c->bucket, files[i].src_key, key, err);
+        int rc = files[i].move ? lh_bucket_adopt_file(b, key, files[i].src_path, err)
+                               : lh_bucket_link(b, files[i].src_key, key, err);
         if (rc != 0) {
             free(rel);
             free(key);
@@ -119,7 +120,7 @@ static int place_files(lh_catalog *c, const char *name, const lh_add_file *files
         }
         placed[i] = (lh_data_file){.path = rel, .rows = files[i].rows};
         (*n)++;
-        rc = lh_bucket_stat(c->bucket, key, &placed[i].size, &placed[i].modification_ms, err);
+        rc = lh_bucket_stat(b, key, &placed[i].size, &placed[i].modification_ms, err);
         free(key);
         if (rc != 0)
             return -1;
@@ -129,21 +130,22 @@ static int place_files(lh_catalog *c, const char *name, const lh_add_file *files
 
 /* After a lost race: replays the versions this writer had not seen and publishes them (the
  * snapshot should show what is on disk). The schema is checked again by next_entry. */
-static lh_cat__entry *catch_up(lh_catalog *c, lh_cat__entry *base, const char *name,
-                               lh_err *err)
+static lh_cat__entry *new_entry(lh_bucket *b, const char *name)
 {
-    lh_cat__entry *fresh;
-    if (base) {
-        fresh = lh_cat__entry_dup(base);
-    } else {
-        char *rel = lh_xasprintf("datasets/%s", name);
-        char *root = lh_bucket_path(c->bucket, rel);
-        fresh = lh_cat__entry_new(name, lh_bucket_name(c->bucket), root);
-        free(rel);
-        free(root);
-    }
+    char *rel = lh_xasprintf("datasets/%s", name);
+    char *root = lh_bucket_path(b, rel);
+    lh_cat__entry *e = lh_cat__entry_new(name, lh_bucket_name(b), root);
+    free(rel);
+    free(root);
+    return e;
+}
+
+static lh_cat__entry *catch_up(lh_catalog *c, lh_bucket *b, lh_cat__entry *base,
+                               const char *name, lh_err *err)
+{
+    lh_cat__entry *fresh = base ? lh_cat__entry_dup(base) : new_entry(b, name);
     int64_t applied = 0;
-    if (lh_cat__replay(c->bucket, fresh, &applied, err) != 0) {
+    if (lh_cat__replay(b, fresh, &applied, err) != 0) {
         lh_cat__entry_unref(fresh);
         return NULL;
     }
@@ -162,7 +164,7 @@ static lh_cat__entry *catch_up(lh_catalog *c, lh_cat__entry *base, const char *n
  * (widened under LH_SCHEMA_ADD_COLUMNS) and the files' column flags merged in.
  * *prev_schema is base's Delta schema when the commit changes it (a metaData action), else
  * NULL. NULL + conflict when the files do not fit the table. */
-static lh_cat__entry *next_entry(lh_catalog *c, const lh_cat__entry *base, const char *name,
+static lh_cat__entry *next_entry(lh_bucket *b, const lh_cat__entry *base, const char *name,
                                  const lh_column *cols, size_t ncols, const json_t *schema,
                                  lh_schema_mode mode, int64_t now, const json_t **prev_schema,
                                  lh_err *err)
@@ -192,11 +194,7 @@ static lh_cat__entry *next_entry(lh_catalog *c, const lh_cat__entry *base, const
         lh_cat__merge_column_flags(e, cols, ncols);
         return e;
     }
-    char *rel = lh_xasprintf("datasets/%s", name);
-    char *root = lh_bucket_path(c->bucket, rel);
-    lh_cat__entry *e = lh_cat__entry_new(name, lh_bucket_name(c->bucket), root);
-    free(rel);
-    free(root);
+    lh_cat__entry *e = new_entry(b, name);
     char id[37];
     lh_uuid4(id);
     e->d.table_id = lh_xstrdup(id);
@@ -241,6 +239,25 @@ static void apply_commit(lh_cat__entry *e, int64_t version, int64_t ts, const ch
     lh_cat__entry_note_hash(e, rec.content_hash);
 }
 
+/* The bucket the commit goes to: an existing table's own (naming another is a conflict),
+ * else the one info names (primary by default; unknown is invalid_argument). */
+static lh_bucket *table_bucket(lh_catalog *c, const lh_cat__entry *base, const char *name,
+                               const lh_commit_info *info, lh_err *err)
+{
+    const char *want = info && info->bucket && *info->bucket ? info->bucket : NULL;
+    lh_bucket *b = want || !base ? lh_storage_bucket_pick(c->storage, want, err) : NULL;
+    if (!b && (want || !base))
+        return NULL;
+    if (!base)
+        return b;
+    if (want && strcmp(want, base->d.bucket) != 0) {
+        lh_err_set(err, LH_CONFLICT, "dataset '%s' lives in bucket '%s', not '%s'", name,
+                   base->d.bucket, want);
+        return NULL;
+    }
+    return lh_cat__bucket_of(c, base);
+}
+
 pthread_mutex_t *lh_cat__stripe(lh_catalog *c, const char *name)
 {
     uint32_t h = 2166136261u; /* FNV-1a */
@@ -250,7 +267,7 @@ pthread_mutex_t *lh_cat__stripe(lh_catalog *c, const char *name)
 }
 
 /* Writes the log file of `version`. 1 when another writer holds it (lost the race). */
-static int write_log(lh_catalog *c, const char *name, int64_t version, const char *text,
+static int write_log(lh_bucket *b, const char *name, int64_t version, const char *text,
                      lh_err *err)
 {
     char *key = lh_cat__log_key(name, version);
@@ -261,7 +278,7 @@ static int write_log(lh_catalog *c, const char *name, int64_t version, const cha
         goto out;
     }
     lh_err perr = LH_ERR_INIT;
-    if (lh_bucket_put_if_absent(c->bucket, key, text, strlen(text), &perr) == 0) {
+    if (lh_bucket_put_if_absent(b, key, text, strlen(text), &perr) == 0) {
         rc = 0;
         goto out;
     }
@@ -273,7 +290,7 @@ static int write_log(lh_catalog *c, const char *name, int64_t version, const cha
      * happened, and undoing the placed files would break the table. */
     size_t len = 0;
     lh_err ignored = LH_ERR_INIT;
-    char *have = lh_bucket_read_all(c->bucket, key, LH_CAT_LOG_MAX, &len, &ignored);
+    char *have = lh_bucket_read_all(b, key, LH_CAT_LOG_MAX, &len, &ignored);
     if (have && len == strlen(text) && memcmp(have, text, len) == 0) {
         LH_LOG_WARN(LH_CAT_MOD, "commit reported \"%s\" but is in place dataset=%s version=%lld",
                     perr.message, name, (long long)version);
@@ -303,6 +320,9 @@ int lh_catalog_add_files(lh_catalog *c, const char *name, const lh_column *cols,
     pthread_mutex_t *mu = lh_cat__stripe(c, name);
     pthread_mutex_lock(mu);
     lh_cat__entry *base = lh_cat__current_entry(c, name);
+    lh_bucket *b = table_bucket(c, base, name, info, err);
+    if (!b)
+        goto out;
     if (base) { /* refuse before placing anything; checked again per attempt */
         lh_column *wide = NULL;
         size_t nwide = 0;
@@ -311,7 +331,7 @@ int lh_catalog_add_files(lh_catalog *c, const char *name, const lh_column *cols,
             goto out;
         lh_columns_free(wide, nwide);
     }
-    if (place_files(c, name, files, nfiles, placed, &nplaced, err) != 0) {
+    if (place_files(b, name, files, nfiles, placed, &nplaced, err) != 0) {
         lh_err_prefix(err, "dataset '%s': ", name);
         goto out;
     }
@@ -326,12 +346,12 @@ int lh_catalog_add_files(lh_catalog *c, const char *name, const lh_column *cols,
         const char *op = info && info->operation ? info->operation
                                                  : (v == 0 ? "CREATE TABLE" : "WRITE");
         const json_t *prev_schema = NULL;
-        next = next_entry(c, base, name, cols, ncols, schema, mode, ts, &prev_schema, err);
+        next = next_entry(b, base, name, cols, ncols, schema, mode, ts, &prev_schema, err);
         if (!next)
             goto out;
         char *text = lh_cat__commit_text(next, v, ts, info, op, placed, nplaced, prev_schema,
                                          err);
-        int w = text ? write_log(c, name, v, text, err) : -1;
+        int w = text ? write_log(b, name, v, text, err) : -1;
         free(text);
         if (w < 0)
             goto out;
@@ -344,7 +364,7 @@ int lh_catalog_add_files(lh_catalog *c, const char *name, const lh_column *cols,
                                  "version=%lld attempt=%d", name, (long long)v, attempt + 1);
         lh_cat__entry_unref(next);
         next = NULL;
-        lh_cat__entry *fresh = catch_up(c, base, name, err);
+        lh_cat__entry *fresh = catch_up(c, b, base, name, err);
         if (!fresh)
             goto out;
         lh_cat__entry_unref(base);
@@ -352,7 +372,7 @@ int lh_catalog_add_files(lh_catalog *c, const char *name, const lh_column *cols,
     }
     /* Durable from here on: a failed manifest write is repaired at the next open. */
     lh_err merr = LH_ERR_INIT;
-    if (lh_cat__manifest_write(c->bucket, next, &merr) != 0)
+    if (lh_cat__manifest_write(b, next, &merr) != 0)
         LH_LOG_WARN(LH_CAT_MOD, "manifest not written dataset=%s error=\"%s\"", name,
                     merr.message);
     lh_cat__publish(c, next);
@@ -362,8 +382,8 @@ int lh_catalog_add_files(lh_catalog *c, const char *name, const lh_column *cols,
                 (long long)next->d.version, nplaced);
     rc = 0;
 out:
-    if (rc != 0)
-        unplace(c, name, placed, nplaced);
+    if (rc != 0 && b)
+        unplace(b, name, placed, nplaced);
     pthread_mutex_unlock(mu);
     for (size_t i = 0; i < nfiles; i++)
         free(placed[i].path);

@@ -260,7 +260,7 @@ int lh_catalog_patch_metadata(lh_catalog *c, const char *name, const json_t *pat
     if (apply_patch(next, patch, err) != 0)
         goto out;
     /* Persist first: a failed write changes nothing, in memory or on disk. */
-    if (lh_cat__manifest_write(c->bucket, next, err) != 0)
+    if (lh_cat__manifest_write(lh_cat__bucket_of(c, next), next, err) != 0)
         goto out;
     lh_cat__publish(c, next);
     LH_LOG_INFO(LH_CAT_MOD, "metadata updated dataset=%s", name);

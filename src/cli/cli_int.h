@@ -64,6 +64,7 @@ typedef struct lh_cli_http_req {
     const char *accept;      /* Accept header; NULL = application/json */
     long timeout_s;          /* total transfer timeout */
     lh_cli_progress *progress; /* upload progress bar, or NULL */
+    const char *bucket;      /* sent as X-Lakehouse-Bucket when set (a valid name) */
 } lh_cli_http_req;
 
 /* Performs the request and parses the 2xx JSON body (at most LH_CLI_MAX_JSON bytes).

@@ -98,8 +98,19 @@ static int perform(const lh_cli_http_req *r, sink *s, lh_err *err)
     struct curl_slist *headers = NULL;
     char *accept = lh_xasprintf("Accept: %s", r->accept ? r->accept : "application/json");
     headers = curl_slist_append(headers, accept);
+    char *bucket = NULL;
     curl_mime *mime = NULL;
     char cerr[CURL_ERROR_SIZE] = {0};
+    if (r->bucket) {
+        /* Only a valid name reaches the header, so no CR/LF can split it. */
+        if (!lh_name_valid(r->bucket)) {
+            lh_err_set(err, LH_INVALID_ARGUMENT,
+                       "invalid bucket name (use [a-z_][a-z0-9_]{0,62})");
+            goto out;
+        }
+        bucket = lh_xasprintf("X-Lakehouse-Bucket: %s", r->bucket);
+        headers = curl_slist_append(headers, bucket);
+    }
 
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, LH_CLI_CONNECT_TIMEOUT_S);
@@ -163,6 +174,7 @@ out:
     curl_easy_cleanup(c);
     s->curl = NULL;
     free(accept);
+    free(bucket);
     free(url);
     return rc;
 }

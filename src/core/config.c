@@ -1,7 +1,8 @@
 /* config: the program's settings (struct lh_config in core.h) from defaults, lakehouse.toml,
  * LAKEHOUSE_* environment variables and flags. Every key is one row of the settings table
  * below; the file, the environment and the CLI all go through set_text(), so a key is parsed
- * and validated the same way wherever it comes from. docs/internals/config.md lists the keys. */
+ * and validated the same way wherever it comes from. Buckets ([buckets.<name>] tables) are a
+ * list, not a row, and live in config_buckets.c. docs/internals/config.md lists the keys. */
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -10,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/core.h"
+#include "core/core_int.h"
 
 /* A config file is a few hundred bytes; a megabyte is a generous ceiling. */
 #define CONFIG_MAX_FILE_BYTES (1024 * 1024)
@@ -81,6 +82,7 @@ void lh_config_init(lh_config *c)
     c->query_connections = 8;
     c->query_threads = 0;
     c->query_memory_limit = lh_xstrdup("");
+    lh_config__buckets_init(c);
 }
 
 void lh_config_release(lh_config *c)
@@ -92,8 +94,11 @@ void lh_config_release(lh_config *c)
     free(c->listen_host);
     free(c->log_level);
     free(c->query_memory_limit);
+    lh_config__buckets_free(c->buckets, c->nbuckets);
     c->config_path = c->data_dir = c->listen_host = c->log_level = NULL;
     c->query_memory_limit = NULL;
+    c->buckets = NULL;
+    c->nbuckets = 0;
 }
 
 /* Deep copy, so a load that fails halfway can leave the caller's config untouched. */
@@ -105,6 +110,7 @@ static void config_copy(lh_config *dst, const lh_config *src)
     dst->listen_host = lh_xstrdup(src->listen_host);
     dst->log_level = lh_xstrdup(src->log_level);
     dst->query_memory_limit = lh_xstrdup(src->query_memory_limit);
+    dst->buckets = lh_config__buckets_copy(src->buckets, src->nbuckets);
 }
 
 static void config_replace(lh_config *c, lh_config *next)
@@ -293,8 +299,26 @@ static int set_text(lh_config *c, const setting *s, const char *v, lh_err *err)
     return 0;
 }
 
+/* "buckets.<name>.root" from a flag: the one bucket key. */
+static int set_bucket_key(lh_config *c, const char *key, const char *value, lh_err *err)
+{
+    const char *name = key + strlen("buckets.");
+    const char *dot = strchr(name, '.');
+    if (!dot || strcmp(dot, ".root") != 0 || (size_t)(dot - name) > LH_NAME_MAX)
+        return lh_err_set(err, LH_INVALID_ARGUMENT, "unknown config key '%.200s'", key);
+    char *n = lh_xstrndup(name, (size_t)(dot - name));
+    int rc = lh_config_set_bucket(c, n, value, err);
+    free(n);
+    return rc;
+}
+
 int lh_config_set(lh_config *c, const char *key, const char *value, lh_err *err)
 {
+    if (key && (strcmp(key, "buckets") == 0 || lh_str_has_prefix(key, "buckets."))) {
+        if (!value)
+            return lh_err_set(err, LH_INVALID_ARGUMENT, "%.200s: missing value", key);
+        return key[7] ? set_bucket_key(c, key, value, err) : lh_config_set_buckets(c, value, err);
+    }
     const setting *s = find_setting(key);
     if (!s)
         return lh_err_set(err, LH_INVALID_ARGUMENT, "unknown config key '%s'", key);
@@ -333,6 +357,14 @@ static int apply_doc(lh_config *c, const json_t *doc, lh_err *err)
     const char *section;
     json_t *table;
     json_object_foreach((json_t *)doc, section, table) {
+        if (strcmp(section, "buckets") == 0) {
+            if (!json_is_object(table))
+                return lh_err_set(err, LH_INVALID_ARGUMENT,
+                                  "'buckets' must be a table ([buckets.<name>])");
+            if (lh_config__apply_buckets_doc(c, table, err) != 0)
+                return -1;
+            continue;
+        }
         if (strcmp(section, "server") != 0 && strcmp(section, "query") != 0)
             return lh_err_set(err, LH_INVALID_ARGUMENT, "unknown config key '%s'", section);
         if (!json_is_object(table))
@@ -432,6 +464,12 @@ int lh_config_apply_env(lh_config *c, char **envp, lh_err *err)
             }
         }
     }
+    /* The bucket list is one variable, not one per bucket: it replaces the file's list. */
+    const char *list = env_get(envp, "LAKEHOUSE_BUCKETS");
+    if (list && lh_config_set_buckets(&next, list, err) != 0) {
+        lh_config_release(&next);
+        return lh_err_prefix(err, "environment variable LAKEHOUSE_BUCKETS: ");
+    }
     config_replace(c, &next);
     return 0;
 }
@@ -469,6 +507,7 @@ json_t *lh_config_to_json(const lh_config *c)
     json_t *doc = json_object();
     for (size_t i = 0; i < LH_ARRAY_LEN(settings); i++)
         put_setting(doc, c, &settings[i]);
+    json_object_set_new(doc, "buckets", lh_config__buckets_json(c));
     return doc;
 }
 

@@ -221,6 +221,19 @@ void lh_fault_reset(void);
 
 /* ---- configuration ----------------------------------------------------------------------- */
 
+/* One bucket of the configuration: `[buckets.<name>] root = "/path"` or an entry of
+ * LAKEHOUSE_BUCKETS="name=/path,...". root is as written: absolute, or relative to the data
+ * dir (storage resolves it at open). */
+typedef struct lh_bucket_spec {
+    char *name; /* lh_name_valid */
+    char *root; /* non-empty */
+} lh_bucket_spec;
+
+/* Ceiling on configured buckets (storage registers at most this many in all). */
+#define LH_CONFIG_MAX_BUCKETS 64
+/* The default root of a bucket that names none: relative to the data dir. */
+#define LH_CONFIG_BUCKET_DIR "buckets"
+
 /* The program's settings. Precedence: defaults < lakehouse.toml (or --config) < LAKEHOUSE_*
  * environment variables < command-line flags. */
 typedef struct lh_config {
@@ -238,6 +251,11 @@ typedef struct lh_config {
     int query_connections;   /* query.connections (pool size)               8 */
     int query_threads;       /* query.threads (DuckDB threads, 0 = all)     0 */
     char *query_memory_limit;/* query.memory_limit (DuckDB syntax, "" = default) */
+    /* [buckets.<name>] root = ...   LAKEHOUSE_BUCKETS="name=/path,..."
+     * buckets[0] is always "primary" (default root buckets/primary); the others follow in
+     * the order they were declared. */
+    lh_bucket_spec *buckets;
+    size_t nbuckets;
 } lh_config;
 
 void lh_config_init(lh_config *c); /* defaults */
@@ -249,7 +267,17 @@ int lh_config_apply_env(lh_config *c, char **envp, lh_err *err) LH_MUST_CHECK;
 /* Sets one dotted key ("server.listen", "query.timeout_ms") from text; used by env and flags.
  * Unknown key or bad value -> invalid_argument. */
 int lh_config_set(lh_config *c, const char *key, const char *value, lh_err *err) LH_MUST_CHECK;
-/* Every setting as {"server":{...},"query":{...}}; new reference. */
+/* Declares bucket `name` at `root` (absolute, or relative to the data dir), replacing the
+ * root of a bucket already declared. invalid_argument for a bad name, an empty root or one
+ * bucket too many. Also reachable as lh_config_set(c, "buckets.<name>.root", root). */
+int lh_config_set_bucket(lh_config *c, const char *name, const char *root,
+                         lh_err *err) LH_MUST_CHECK;
+/* Replaces the declared buckets with a LAKEHOUSE_BUCKETS list "name=/path,name2=/path2"
+ * (spaces around entries are trimmed; "" leaves primary alone at its default root).
+ * All-or-nothing: on error c is unchanged. */
+int lh_config_set_buckets(lh_config *c, const char *list, lh_err *err) LH_MUST_CHECK;
+/* Every setting as {"server":{...},"query":{...},"buckets":{"<name>":{"root"}}}; new
+ * reference. */
 json_t *lh_config_to_json(const lh_config *c);
 /* Loads defaults + file + env the way every subcommand does: the file is `path` if given
  * (must exist), else $LAKEHOUSE_CONFIG (must exist), else ./lakehouse.toml if present. */

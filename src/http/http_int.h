@@ -181,6 +181,13 @@ const char *lh_http__query_arg(const lh_http_req *req, const char *name);
 /* A request header, or NULL. */
 const char *lh_http__header(const lh_http_req *req, const char *name);
 lh_lake *lh_http__lake(const lh_http_req *req);
+
+/* The header that picks the bucket of an ingest or an object request. */
+#define LH_HTTP_HEADER_BUCKET "X-Lakehouse-Bucket"
+/* The bucket the request's X-Lakehouse-Bucket header names (primary without one); an
+ * unknown one is invalid_argument "unknown bucket 'x': known buckets are primary, ..."
+ * (routes_storage.c). */
+lh_bucket *lh_http__bucket(lh_http_req *req, lh_err *err);
 /* A query-string integer in [min, max]; def when absent. invalid_argument naming the
  * argument otherwise. */
 int lh_http__query_int(const lh_http_req *req, const char *name, int64_t def, int64_t min,

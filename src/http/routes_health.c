@@ -18,5 +18,10 @@ int lh_http__get_health(lh_http_req *req, lh_err *err)
     json_object_set_new(doc, "uptime_s", json_integer(uptime_ms > 0 ? uptime_ms / 1000 : 0));
     json_object_set_new(doc, "data_dir", json_string(lh_storage_data_dir(lake->storage)));
     json_object_set_new(doc, "datasets", json_integer((json_int_t)ndatasets));
+    json_t *buckets = json_array();
+    for (size_t i = 0; i < lh_storage_bucket_count(lake->storage); i++)
+        json_array_append_new(buckets, json_string(lh_bucket_name(
+                                           lh_storage_bucket_at(lake->storage, i))));
+    json_object_set_new(doc, "buckets", buckets);
     return lh_http_reply_json(req, MHD_HTTP_OK, doc);
 }

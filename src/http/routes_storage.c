@@ -1,7 +1,8 @@
 /* /storage/objects: the object store over HTTP. PUT streams the body into an atomic
  * storage put chunk by chunk (the body is never held in memory), GET streams the object
  * back from its file descriptor, DELETE removes it, and GET without a key lists keys.
- * Keys are the URL-decoded rest of the path, validated by storage. */
+ * Keys are the URL-decoded rest of the path, validated by storage. The X-Lakehouse-Bucket
+ * header picks the bucket (primary without it). */
 #include <string.h>
 #include <unistd.h>
 
@@ -37,9 +38,10 @@ static const char *writable_key(lh_http_req *req, lh_err *err)
     return key;
 }
 
-static lh_bucket *primary(lh_http_req *req, lh_err *err)
+lh_bucket *lh_http__bucket(lh_http_req *req, lh_err *err)
 {
-    return lh_storage_bucket(lh_http__lake(req)->storage, LH_BUCKET_PRIMARY, err);
+    return lh_storage_bucket_pick(lh_http__lake(req)->storage,
+                                  lh_http__header(req, LH_HTTP_HEADER_BUCKET), err);
 }
 
 /* ---- PUT: the body streams into an lh_put --------------------------------------------- */
@@ -49,7 +51,7 @@ static int object_begin(lh_http_req *req, lh_err *err)
     const char *key = writable_key(req, err);
     if (!key)
         return -1;
-    lh_bucket *b = primary(req, err);
+    lh_bucket *b = lh_http__bucket(req, err);
     if (!b)
         return -1;
     lh_put *p = lh_bucket_put_begin(b, key, err);
@@ -95,7 +97,7 @@ int lh_http__put_object(lh_http_req *req, lh_err *err)
 int lh_http__get_object(lh_http_req *req, lh_err *err)
 {
     const char *key = object_key(req, err);
-    lh_bucket *b = key ? primary(req, err) : NULL;
+    lh_bucket *b = key ? lh_http__bucket(req, err) : NULL;
     if (!b)
         return -1;
     uint64_t size = 0;
@@ -121,7 +123,7 @@ int lh_http__get_object(lh_http_req *req, lh_err *err)
 int lh_http__delete_object(lh_http_req *req, lh_err *err)
 {
     const char *key = writable_key(req, err);
-    lh_bucket *b = key ? primary(req, err) : NULL;
+    lh_bucket *b = key ? lh_http__bucket(req, err) : NULL;
     if (!b)
         return -1;
     if (lh_bucket_delete(b, key, err) != 0)
@@ -142,7 +144,7 @@ int lh_http__list_objects(lh_http_req *req, lh_err *err)
     int64_t limit;
     if (lh_http__query_int(req, "limit", LIST_DEFAULT, 1, LIST_MAX, &limit, err) != 0)
         return -1;
-    lh_bucket *b = primary(req, err);
+    lh_bucket *b = lh_http__bucket(req, err);
     if (!b)
         return -1;
     lh_object_info *infos = NULL;

@@ -42,9 +42,18 @@ static void fill_defaults(lh_engine_opts *o) {
  * the listed directories readable. lock_configuration comes last so no later statement
  * (ours or a user's) can loosen any of it. */
 static int apply_sandbox(lh_engine *e, duckdb_connection con, lh_err *err) {
-    char *ds = lh_sql_quote_literal(e->datasets_dir);
+    /* Every bucket's datasets/ (so one query may join datasets of different buckets), never
+     * a bucket root: _catalog/ and the rest stay out of reach. */
+    lh_buf list;
+    lh_buf_init(&list);
+    for (size_t i = 0; i < e->ndatasets_dirs; i++) {
+        char *ds = lh_sql_quote_literal(e->datasets_dirs[i]);
+        lh_buf_printf(&list, "%s, ", ds);
+        free(ds);
+    }
     char *wk = lh_sql_quote_literal(e->work_dir);
-    char *allowed = lh_xasprintf("SET allowed_directories=[%s, %s]", ds, wk);
+    char *allowed = lh_xasprintf("SET allowed_directories=[%s%s]", list.data, wk);
+    lh_buf_release(&list);
     /* Spill files go to our scratch dir, not a '.tmp' relative to wherever the server was
      * started (which DuckDB would otherwise also make readable). */
     char *spill_dir = lh_xasprintf("%s%sspill", e->work_dir,
@@ -53,7 +62,6 @@ static int apply_sandbox(lh_engine *e, duckdb_connection con, lh_err *err) {
     char *spill = lh_xasprintf("SET temp_directory=%s", sp);
     free(spill_dir);
     free(sp);
-    free(ds);
     free(wk);
     const char *steps[] = {
         spill,
@@ -105,9 +113,6 @@ lh_engine *lh_engine_open(lh_storage *storage, lh_catalog *catalog, const lh_eng
         lh_err_set(err, LH_INVALID_ARGUMENT, "engine needs storage and catalog");
         return NULL;
     }
-    lh_bucket *primary = lh_storage_bucket(storage, LH_BUCKET_PRIMARY, err);
-    if (!primary)
-        return NULL;
     lh_engine *e = lh_xcalloc(1, sizeof *e);
     e->storage = storage;
     e->catalog = catalog;
@@ -115,11 +120,18 @@ lh_engine *lh_engine_open(lh_storage *storage, lh_catalog *catalog, const lh_eng
         e->opts = *opts;
     fill_defaults(&e->opts);
     /* memory_limit is borrowed in opts; the engine keeps only what it needs after open. */
-    e->datasets_dir = lh_xasprintf("%s/datasets/", lh_bucket_root(primary));
     e->work_dir = lh_xasprintf("%s/", lh_storage_work_dir(storage));
     pthread_mutex_init(&e->views_mu, NULL);
-
-    if (lh_mkdirs(e->datasets_dir, err) != 0 || lh_mkdirs(e->work_dir, err) != 0)
+    size_t nb = lh_storage_bucket_count(storage);
+    e->datasets_dirs = lh_xcalloc(nb ? nb : 1, sizeof *e->datasets_dirs);
+    for (size_t i = 0; i < nb; i++) {
+        e->datasets_dirs[i] =
+            lh_xasprintf("%s/datasets/", lh_bucket_root(lh_storage_bucket_at(storage, i)));
+        e->ndatasets_dirs++;
+        if (lh_mkdirs(e->datasets_dirs[i], err) != 0)
+            goto fail;
+    }
+    if (lh_mkdirs(e->work_dir, err) != 0)
         goto fail;
     if (open_database(e, err) != 0)
         goto fail;
@@ -154,7 +166,9 @@ void lh_engine_close(lh_engine *e) {
     if (e->db)
         duckdb_close(&e->db);
     pthread_mutex_destroy(&e->views_mu);
-    free(e->datasets_dir);
+    for (size_t i = 0; i < e->ndatasets_dirs; i++)
+        free(e->datasets_dirs[i]);
+    free(e->datasets_dirs);
     free(e->work_dir);
     free(e);
 }

@@ -145,7 +145,7 @@ typedef struct lh_lake {
     int64_t started_ms;
 } lh_lake;
 
-/* Opens storage, catalog and engine for config->data_dir. */
+/* Opens storage (config->data_dir with config->buckets), catalog and engine. */
 lh_lake *lh_lake_open(lh_config *config, lh_err *err);
 void lh_lake_close(lh_lake *lake);
 

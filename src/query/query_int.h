@@ -28,7 +28,8 @@ struct lh_engine {
     lh_catalog *catalog; /* borrowed */
     duckdb_database db;
     lh_engine_opts opts; /* with defaults filled in */
-    char *datasets_dir;  /* <primary root>/datasets/ */
+    char **datasets_dirs; /* <bucket root>/datasets/ of every bucket, storage's order */
+    size_t ndatasets_dirs;
     char *work_dir;      /* <data>/tmp/work/ */
 
     /* Pool: slots[] guarded by pool_mu; pool_cv signals a released slot. The watchdog

@@ -99,6 +99,13 @@ int lh_storage_key_check(const char *key, size_t len, lh_err *err)
             return lh_err_set(err, LH_INVALID_ARGUMENT, "invalid key: %s", why);
         start = i + 1;
     }
+    /* A bucket on another filesystem stages its puts there: a key inside could clobber a
+     * temp file, or show one half-written. Reserved in every bucket, so keys mean the same
+     * wherever they are used. */
+    size_t tl = strlen(LH_STORAGE_TMP_DIR);
+    if (len >= tl && memcmp(key, LH_STORAGE_TMP_DIR, tl) == 0 && (len == tl || key[tl] == '/'))
+        return lh_err_set(err, LH_INVALID_ARGUMENT, "invalid key: '" LH_STORAGE_TMP_DIR
+                          "' is reserved");
     return 0;
 }
 

@@ -83,6 +83,8 @@ static int read_dir(walk *w, const lh_buf *key, entry **out, size_t *out_n)
         bool is_dir = S_ISDIR(st.st_mode);
         if (!is_dir && !S_ISREG(st.st_mode))
             continue; /* objects are regular files only */
+        if (key->len == 0 && strcmp(de->d_name, LH_STORAGE_TMP_DIR) == 0)
+            continue; /* a bucket's temp dir holds no objects */
         lh_buf_reset(&cand);
         lh_buf_append(&cand, key->data, key->len);
         lh_buf_append(&cand, de->d_name, nl);

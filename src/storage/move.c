@@ -94,7 +94,7 @@ int lh_bucket_adopt_file(lh_bucket *b, const char *key, const char *scratch_path
             lh_err_errno(err, e, "cannot adopt into '%s'", key);
         goto out;
     }
-    /* Different filesystems: copy through tmp/put (same filesystem as the bucket), then
+    /* Different filesystems: copy through the bucket's put dir (its filesystem), then
      * drop the scratch file. The fd still reads from offset 0. */
     if (lh_storage__copy_in(b, fd, key, false, err) != 0)
         goto out;

@@ -1,4 +1,5 @@
-/* storage writes: streaming puts into a temp file under tmp/put, finished by an atomic
+/* storage writes: streaming puts into a temp file in the bucket's put dir (tmp/put, or the
+ * bucket's own .lakehouse-tmp on another filesystem), finished by an atomic
  * rename (replace) or link(2) (create-only, for put_if_absent and Delta commits). Every
  * failure path removes the temp file, so a failed put leaves nothing behind. */
 #include <errno.h>
@@ -93,7 +94,7 @@ lh_put *lh_bucket_put_begin(lh_bucket *b, const char *key, lh_err *err)
     free(dest);
     char uuid[37];
     lh_uuid4(uuid);
-    char *tmp = lh_xasprintf("%s/%ld.%s", b->storage->put_dir, (long)getpid(), uuid);
+    char *tmp = lh_xasprintf("%s/%ld.%s", b->put_dir, (long)getpid(), uuid);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
         int e = errno;

@@ -1,6 +1,6 @@
-/* storage: opening a data directory. Creates the layout (buckets/primary, tmp/put,
- * tmp/work/<pid>), registers the bucket directories, and removes the temp and scratch files
- * of processes that died. Design notes (layout, atomicity, concurrency) are in
+/* storage: opening a data directory. Creates the layout (buckets/, tmp/put, tmp/work/<pid>),
+ * registers the buckets (buckets.c), and removes the temp and scratch files of processes that
+ * died. Design notes (layout, atomicity, concurrency) are in
  * docs/internals/storage.md. */
 #include <dirent.h>
 #include <errno.h>
@@ -63,43 +63,6 @@ static void sweep_dead(const char *dir, bool is_work)
     closedir(d);
 }
 
-/* Registers every bucket directory under buckets/ whose name is a valid name. */
-static int register_buckets(lh_storage *s, lh_err *err)
-{
-    char *dir = lh_xasprintf("%s/buckets", s->data_dir);
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        int e = errno;
-        lh_err_errno(err, e, "cannot open '%s'", dir);
-        free(dir);
-        return -1;
-    }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!lh_name_valid(e->d_name))
-            continue;
-        char *root = lh_xasprintf("%s/%s", dir, e->d_name);
-        struct stat st;
-        if (lstat(root, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            free(root);
-            continue;
-        }
-        if (s->n_buckets == LH_STORAGE_MAX_BUCKETS) {
-            LH_LOG_WARN("storage", "ignoring bucket '%s': more than %d buckets", e->d_name,
-                        LH_STORAGE_MAX_BUCKETS);
-            free(root);
-            continue;
-        }
-        lh_bucket *b = &s->buckets[s->n_buckets++];
-        b->storage = s;
-        b->name = lh_xstrdup(e->d_name);
-        b->root = root;
-    }
-    closedir(d);
-    free(dir);
-    return 0;
-}
-
 static int make_dir(const char *data_dir, const char *rel, char **out, lh_err *err)
 {
     char *p = lh_xasprintf("%s/%s", data_dir, rel);
@@ -114,10 +77,13 @@ static int make_dir(const char *data_dir, const char *rel, char **out, lh_err *e
     return 0;
 }
 
-lh_storage *lh_storage_open(const char *data_dir, lh_err *err)
+lh_storage *lh_storage_open_with(const char *data_dir, const lh_bucket_spec *specs, size_t n,
+                                 lh_err *err)
 {
     if (data_dir == NULL || data_dir[0] == '\0')
         return (lh_err_set(err, LH_INVALID_ARGUMENT, "storage: empty data directory"), NULL);
+    if (n > 0 && specs == NULL)
+        return (lh_err_set(err, LH_INVALID_ARGUMENT, "storage: no bucket list"), NULL);
     if (lh_mkdirs(data_dir, err) != 0)
         return (lh_err_prefix(err, "cannot open data directory '%s': ", data_dir), NULL);
     /* Bucket roots must be absolute: they are handed to DuckDB as allowed directories and
@@ -131,18 +97,27 @@ lh_storage *lh_storage_open(const char *data_dir, lh_err *err)
     s->data_dir = abs;
     char pid_dir[64];
     snprintf(pid_dir, sizeof pid_dir, "tmp/work/%ld", (long)getpid());
-    if (make_dir(abs, "buckets/" LH_BUCKET_PRIMARY, NULL, err) != 0 ||
+    if (make_dir(abs, "buckets", NULL, err) != 0 ||
         make_dir(abs, "tmp/put", &s->put_dir, err) != 0 ||
-        make_dir(abs, pid_dir, &s->work_dir, err) != 0 || register_buckets(s, err) != 0) {
+        make_dir(abs, pid_dir, &s->work_dir, err) != 0 ||
+        lh_storage__register_buckets(s, specs, n, err) != 0) {
         lh_err_prefix(err, "cannot open data directory '%s': ", data_dir);
         lh_storage_close(s);
         return NULL;
     }
     char *work_parent = lh_xasprintf("%s/tmp/work", abs);
     sweep_dead(s->put_dir, false);
+    for (size_t i = 0; i < s->n_buckets; i++)
+        if (s->buckets[i].own_put_dir)
+            sweep_dead(s->buckets[i].put_dir, false);
     sweep_dead(work_parent, true);
     free(work_parent);
     return s;
+}
+
+lh_storage *lh_storage_open(const char *data_dir, lh_err *err)
+{
+    return lh_storage_open_with(data_dir, NULL, 0, err);
 }
 
 void lh_storage_close(lh_storage *s)
@@ -152,6 +127,8 @@ void lh_storage_close(lh_storage *s)
     for (size_t i = 0; i < s->n_buckets; i++) {
         free(s->buckets[i].name);
         free(s->buckets[i].root);
+        if (s->buckets[i].own_put_dir)
+            free(s->buckets[i].put_dir);
     }
     free(s->data_dir);
     free(s->put_dir);
@@ -174,17 +151,6 @@ char *lh_storage_scratch_path(const lh_storage *s, const char *suffix)
     char uuid[37];
     lh_uuid4(uuid);
     return lh_xasprintf("%s/%s%s", s->work_dir, uuid, suffix != NULL ? suffix : "");
-}
-
-lh_bucket *lh_storage_bucket(lh_storage *s, const char *name, lh_err *err)
-{
-    for (size_t i = 0; name != NULL && i < s->n_buckets; i++)
-        if (strcmp(s->buckets[i].name, name) == 0)
-            return &s->buckets[i];
-    /* Only a valid name is echoed back; anything else could carry control bytes. */
-    if (name != NULL && lh_name_valid(name))
-        return (lh_err_set(err, LH_NOT_FOUND, "bucket '%s' not found", name), NULL);
-    return (lh_err_set(err, LH_NOT_FOUND, "bucket not found"), NULL);
 }
 
 const char *lh_bucket_name(const lh_bucket *b)

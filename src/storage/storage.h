@@ -1,10 +1,14 @@
 /* storage: the object store. Buckets are directories on the local filesystem; keys are
  * '/'-separated relative paths. This is the only module that writes, renames or deletes
- * lake files. Every write is atomic: temp file in <data>/tmp/put, fsync, rename, fsync dir.
+ * lake files. Every write is atomic: temp file on the bucket's filesystem, fsync, rename,
+ * fsync dir.
  *
  * Layout under the data dir:
- *   buckets/<name>/      one directory per bucket ("primary" always exists)
- *   tmp/put/             temp files of in-flight puts (same filesystem, so rename is atomic)
+ *   buckets/<name>/      default bucket roots ("primary" always exists); configured buckets
+ *                        may live anywhere else (lh_storage_open_with)
+ *   tmp/put/             temp files of in-flight puts into buckets inside the data dir (same
+ *                        filesystem, so rename is atomic); a bucket elsewhere stages its
+ *                        puts in <root>/.lakehouse-tmp/, which listings skip
  *   tmp/work/<pid>/      scratch files for the engine (uploads, Parquet being written)
  * Temp and scratch names carry the owning pid; at open, those of dead processes are removed.
  *
@@ -21,8 +25,15 @@ typedef struct lh_bucket lh_bucket;
 #define LH_BUCKET_PRIMARY "primary"
 #define LH_KEY_MAX 1024
 
-/* Opens (creating as needed) the storage under data_dir. io_error on failure. */
+/* Opens (creating as needed) the storage under data_dir with primary at buckets/primary
+ * (plus any other directory under buckets/). io_error on failure. */
 lh_storage *lh_storage_open(const char *data_dir, lh_err *err);
+/* Opens the storage with the configured buckets (lh_config.buckets): each root (absolute, or
+ * relative to data_dir) is created; primary is at buckets/primary unless specs give it a
+ * root. Directories under <data>/buckets/ that no spec claims are registered too, after the
+ * configured ones. invalid_argument for a bad or duplicate name or roots that overlap. */
+lh_storage *lh_storage_open_with(const char *data_dir, const lh_bucket_spec *specs, size_t n,
+                                 lh_err *err);
 void lh_storage_close(lh_storage *s);
 
 const char *lh_storage_data_dir(const lh_storage *s);
@@ -34,12 +45,21 @@ char *lh_storage_scratch_path(const lh_storage *s, const char *suffix);
 
 /* Borrowed; valid until lh_storage_close. not_found for an unknown bucket. */
 lh_bucket *lh_storage_bucket(lh_storage *s, const char *name, lh_err *err);
+/* Like lh_storage_bucket for a name a user gave: NULL or "" is primary, and an unknown name
+ * is invalid_argument "unknown bucket 'x': known buckets are primary, archive". */
+lh_bucket *lh_storage_bucket_pick(lh_storage *s, const char *name, lh_err *err);
+/* The registered buckets: primary first, then the configured ones in order, then the
+ * discovered ones by name. */
+size_t lh_storage_bucket_count(const lh_storage *s);
+/* Borrowed; NULL past the end. */
+lh_bucket *lh_storage_bucket_at(lh_storage *s, size_t i);
 const char *lh_bucket_name(const lh_bucket *b);
 /* Absolute directory of the bucket, without trailing '/'. */
 const char *lh_bucket_root(const lh_bucket *b);
 
 /* Validates a key: 1..LH_KEY_MAX bytes, valid UTF-8, no leading '/', no empty, "." or ".."
- * segment, no NUL or control characters, no trailing '/'. invalid_argument otherwise. */
+ * segment, no NUL or control characters, no trailing '/', and not under ".lakehouse-tmp/"
+ * (a bucket's temp dir). invalid_argument otherwise. */
 int lh_storage_key_check(const char *key, size_t len, lh_err *err) LH_MUST_CHECK;
 /* Absolute path of key in bucket (key must be valid). Owned. */
 char *lh_bucket_path(const lh_bucket *b, const char *key);

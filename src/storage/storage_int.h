@@ -12,10 +12,18 @@
 /* Buffer size for copies (EXDEV adopt, link fallback). */
 #define LH_STORAGE_COPY_CHUNK (256u * 1024u)
 
+/* The temp directory inside a bucket root that is not on the data dir's filesystem: its
+ * puts cannot rename from <data>/tmp/put, so they stage here. Listings skip it and keys may
+ * not start with it. */
+#define LH_STORAGE_TMP_DIR ".lakehouse-tmp"
+
 struct lh_bucket {
     lh_storage *storage;
     char *name;
-    char *root; /* absolute, no trailing '/' */
+    char *root;    /* absolute, no trailing '/' */
+    char *put_dir; /* where this bucket's temp files go: the storage's put_dir (shared) or
+                      <root>/.lakehouse-tmp (own_put_dir) */
+    bool own_put_dir;
 };
 
 struct lh_storage {
@@ -29,11 +37,17 @@ struct lh_storage {
 struct lh_put {
     lh_bucket *bucket;
     char *key;
-    char *tmp_path; /* <data>/tmp/put/<pid>.<uuid>; NULL once removed or renamed */
+    char *tmp_path; /* <bucket put_dir>/<pid>.<uuid>; NULL once removed or renamed */
     int fd;         /* -1 once closed */
     uint64_t size;
     bool failed; /* a write failed: the temp file is already gone */
 };
+
+/* Registers the buckets (buckets.c): primary (at its configured root, or buckets/primary),
+ * the other configured ones in order, then the unclaimed directories under <data>/buckets/.
+ * Creates the roots. invalid_argument for a bad or duplicate name or overlapping roots. */
+int lh_storage__register_buckets(lh_storage *s, const lh_bucket_spec *specs, size_t n,
+                                 lh_err *err) LH_MUST_CHECK;
 
 /* Finishes a put: fsync + close the temp file, then rename it over the key (exclusive =
  * false) or link(2) it to the key and fail with conflict when the key exists (exclusive =
@@ -41,7 +55,7 @@ struct lh_put {
 int lh_storage__put_finish(lh_put *p, bool exclusive, lh_err *err) LH_MUST_CHECK;
 
 /* Atomically copies the bytes readable from src_fd (up to EOF) into key: a temp file in
- * tmp/put, then put_finish(exclusive). This is the fallback of adopt (EXDEV) and link
+ * the bucket's put dir, then put_finish(exclusive). This is the fallback of adopt (EXDEV) and link
  * (EXDEV, EPERM); tests call it directly because those errors are hard to provoke. */
 int lh_storage__copy_in(lh_bucket *b, int src_fd, const char *key, bool exclusive,
                         lh_err *err) LH_MUST_CHECK;

@@ -56,7 +56,8 @@ static void expect_set_error(const char *key, const char *value, const char *mes
 }
 
 static const char *const default_json =
-    "{\"query\":{\"connections\":8,\"max_result_bytes\":4294967296,\"max_rows\":10000000,"
+    "{\"buckets\":{\"primary\":{\"root\":\"buckets/primary\"}},"
+    "\"query\":{\"connections\":8,\"max_result_bytes\":4294967296,\"max_rows\":10000000,"
     "\"memory_limit\":\"\",\"threads\":0,\"timeout_ms\":30000},"
     "\"server\":{\"data_dir\":\"./lakehouse-data\",\"listen\":\"127.0.0.1:3100\","
     "\"log_level\":\"info\",\"max_body_bytes\":1048576,\"max_connections\":256,"
@@ -111,7 +112,8 @@ Test(config, set_every_key)
     for (size_t i = 0; i < LH_ARRAY_LEN(kv); i++)
         cr_assert(eq(int, lh_config_set(&c, kv[i][0], kv[i][1], &err), 0), "%s: %s", kv[i][0],
                   err.message);
-    expect_config_json(&c, "{\"query\":{\"connections\":4,\"max_result_bytes\":524288,"
+    expect_config_json(&c, "{\"buckets\":{\"primary\":{\"root\":\"buckets/primary\"}},"
+                           "\"query\":{\"connections\":4,\"max_result_bytes\":524288,"
                            "\"max_rows\":1000,\"memory_limit\":\"4GB\",\"threads\":2,"
                            "\"timeout_ms\":500},\"server\":{\"data_dir\":\"/srv/lake\","
                            "\"listen\":\"0.0.0.0:8080\",\"log_level\":\"debug\","
@@ -274,7 +276,8 @@ Test(config, load_file)
     lh_err err = LH_ERR_INIT;
     cr_assert(eq(int, lh_config_load_file(&c, path, true, &err), 0), "%s", err.message);
     cr_assert(eq(str, c.config_path, path));
-    expect_config_json(&c, "{\"query\":{\"connections\":2,\"max_result_bytes\":1073741824,"
+    expect_config_json(&c, "{\"buckets\":{\"primary\":{\"root\":\"buckets/primary\"}},"
+                           "\"query\":{\"connections\":2,\"max_result_bytes\":1073741824,"
                            "\"max_rows\":50,\"memory_limit\":\"2GB\",\"threads\":3,"
                            "\"timeout_ms\":1000},\"server\":{\"data_dir\":\"/data/lake\","
                            "\"listen\":\"[::1]:3200\",\"log_level\":\"warn\","
@@ -467,6 +470,7 @@ static void clear_lakehouse_env(void)
     unsetenv("LAKEHOUSE_LISTEN");
     unsetenv("LAKEHOUSE_LOG_LEVEL");
     unsetenv("LAKEHOUSE_QUERY_TIMEOUT_MS");
+    unsetenv("LAKEHOUSE_BUCKETS");
 }
 
 Test(config, load_precedence_defaults_file_env_flags)
@@ -545,5 +549,146 @@ Test(config, load_reports_bad_env)
                                    "unknown log level 'chatty' (expected error, warn, info or "
                                    "debug)"));
     cr_assert(eq(str, c.log_level, "info"));
+    lh_config_release(&c);
+}
+
+/* ---- buckets ------------------------------------------------------------------------------ */
+
+static void expect_buckets(const lh_config *c, const char *want)
+{
+    json_t *j = lh_config_to_json(c);
+    char *got = json_dumps(json_object_get(j, "buckets"), JSON_COMPACT); /* declared order */
+    cr_assert(eq(str, got, (char *)want));
+    free(got);
+    json_decref(j);
+}
+
+Test(config, buckets_default_to_primary_alone)
+{
+    lh_config c;
+    lh_config_init(&c);
+    cr_assert(eq(sz, c.nbuckets, 1));
+    cr_assert(eq(str, c.buckets[0].name, "primary"));
+    cr_assert(eq(str, c.buckets[0].root, "buckets/primary"));
+    lh_config_release(&c);
+    cr_assert_null(c.buckets);
+    cr_assert(eq(sz, c.nbuckets, 0));
+}
+
+Test(config, buckets_from_file_keep_their_order)
+{
+    char *path = write_file("b.toml", "[buckets.archive]\nroot = \"/srv/lake-archive\"\n"
+                                      "[buckets.cold]\nroot = \"cold/store\"\n"
+                                      "[buckets.primary]\nroot = \"/srv/primary\"\n"
+                                      "[buckets.scratch]\n");
+    lh_config c;
+    lh_config_init(&c);
+    lh_err err = LH_ERR_INIT;
+    cr_assert(eq(int, lh_config_load_file(&c, path, true, &err), 0), "%s", err.message);
+    cr_assert(eq(sz, c.nbuckets, 4));
+    /* primary stays first; a table without root gets buckets/<name>. */
+    expect_buckets(&c, "{\"primary\":{\"root\":\"/srv/primary\"},"
+                       "\"archive\":{\"root\":\"/srv/lake-archive\"},"
+                       "\"cold\":{\"root\":\"cold/store\"},"
+                       "\"scratch\":{\"root\":\"buckets/scratch\"}}");
+    /* A copy made by a later load is deep: the env step replaces the list. */
+    char *envp[] = {"LAKEHOUSE_BUCKETS=x=/x", NULL};
+    cr_assert(eq(int, lh_config_apply_env(&c, envp, &err), 0), "%s", err.message);
+    expect_buckets(&c, "{\"primary\":{\"root\":\"buckets/primary\"},\"x\":{\"root\":\"/x\"}}");
+    lh_config_release(&c);
+    free(path);
+}
+
+Test(config, bucket_file_errors)
+{
+    expect_file_error("[buckets.archive]\nroot = \"/a\"\nrot = \"/b\"\n", LH_INVALID_ARGUMENT,
+                      "config '%s': unknown config key 'buckets.archive.rot' (a bucket has "
+                      "only 'root')");
+    expect_file_error("[buckets.Archive]\nroot = \"/a\"\n", LH_INVALID_ARGUMENT,
+                      "config '%s': buckets: invalid bucket name 'Archive' (use "
+                      "[a-z_][a-z0-9_]{0,62})");
+    expect_file_error("[buckets.a]\nroot = 5\n", LH_INVALID_ARGUMENT,
+                      "config '%s': buckets.a.root must be a string");
+    expect_file_error("[buckets.a]\nroot = \"\"\n", LH_INVALID_ARGUMENT,
+                      "config '%s': buckets.a.root must not be empty");
+    expect_file_error("buckets = 1\n", LH_INVALID_ARGUMENT,
+                      "config '%s': 'buckets' must be a table ([buckets.<name>])");
+    expect_file_error("[buckets]\na = \"/x\"\n", LH_INVALID_ARGUMENT,
+                      "config '%s': 'buckets.a' must be a table ([buckets.a])");
+    /* A bad bucket after a good one leaves nothing applied (expect_file_error checks). */
+    expect_file_error("[buckets.good]\nroot = \"/g\"\n[buckets.bad]\nroot = \"\"\n",
+                      LH_INVALID_ARGUMENT, "config '%s': buckets.bad.root must not be empty");
+}
+
+Test(config, buckets_from_env)
+{
+    lh_config c;
+    lh_config_init(&c);
+    lh_err err = LH_ERR_INIT;
+    char *ok[] = {"LAKEHOUSE_BUCKETS= archive=/srv/a , cold = rel/c ,primary=/p,", NULL};
+    cr_assert(eq(int, lh_config_apply_env(&c, ok, &err), 0), "%s", err.message);
+    expect_buckets(&c, "{\"primary\":{\"root\":\"/p\"},\"archive\":{\"root\":\"/srv/a\"},"
+                       "\"cold\":{\"root\":\"rel/c\"}}");
+    static const char *const bad[][2] = {
+        {"LAKEHOUSE_BUCKETS=archive", "environment variable LAKEHOUSE_BUCKETS: buckets: entry "
+                                      "'archive' is not name=/path"},
+        {"LAKEHOUSE_BUCKETS=a=/x,a=/y", "environment variable LAKEHOUSE_BUCKETS: buckets: "
+                                        "bucket 'a' is given twice"},
+        {"LAKEHOUSE_BUCKETS=primary=/x,primary=/y", "environment variable LAKEHOUSE_BUCKETS: "
+                                                    "buckets: bucket 'primary' is given twice"},
+        {"LAKEHOUSE_BUCKETS=Bad=/x", "environment variable LAKEHOUSE_BUCKETS: buckets: invalid "
+                                     "bucket name 'Bad' (use [a-z_][a-z0-9_]{0,62})"},
+        {"LAKEHOUSE_BUCKETS=a=", "environment variable LAKEHOUSE_BUCKETS: buckets.a.root must "
+                                 "not be empty"},
+    };
+    for (size_t i = 0; i < LH_ARRAY_LEN(bad); i++) {
+        char *envp[] = {(char *)bad[i][0], NULL};
+        cr_assert(eq(int, lh_config_apply_env(&c, envp, &err), -1), "%s accepted", bad[i][0]);
+        cr_assert(eq(int, err.code, LH_INVALID_ARGUMENT));
+        cr_assert(eq(str, err.message, (char *)bad[i][1]));
+        /* All or nothing: the list is as it was. */
+        expect_buckets(&c, "{\"primary\":{\"root\":\"/p\"},\"archive\":{\"root\":\"/srv/a\"},"
+                           "\"cold\":{\"root\":\"rel/c\"}}");
+    }
+    /* Empty: back to primary alone. */
+    char *empty[] = {"LAKEHOUSE_BUCKETS=", NULL};
+    cr_assert(eq(int, lh_config_apply_env(&c, empty, &err), 0), "%s", err.message);
+    expect_buckets(&c, "{\"primary\":{\"root\":\"buckets/primary\"}}");
+    lh_config_release(&c);
+}
+
+Test(config, buckets_through_set)
+{
+    lh_config c;
+    lh_config_init(&c);
+    lh_err err = LH_ERR_INIT;
+    cr_assert(eq(int, lh_config_set(&c, "buckets.archive.root", "/z", &err), 0), "%s",
+              err.message);
+    cr_assert(eq(int, lh_config_set(&c, "buckets.archive.root", "/zz", &err), 0));
+    expect_buckets(&c, "{\"primary\":{\"root\":\"buckets/primary\"},"
+                       "\"archive\":{\"root\":\"/zz\"}}");
+    cr_assert(eq(int, lh_config_set(&c, "buckets.archive.path", "/z", &err), -1));
+    cr_assert(eq(str, err.message, "unknown config key 'buckets.archive.path'"));
+    cr_assert(eq(int, lh_config_set(&c, "buckets.archive.root", NULL, &err), -1));
+    cr_assert(eq(str, err.message, "buckets.archive.root: missing value"));
+    cr_assert(eq(int, lh_config_set(&c, "buckets", "b=/b", &err), 0), "%s", err.message);
+    expect_buckets(&c, "{\"primary\":{\"root\":\"buckets/primary\"},\"b\":{\"root\":\"/b\"}}");
+    lh_config_release(&c);
+}
+
+Test(config, buckets_are_bounded)
+{
+    lh_config c;
+    lh_config_init(&c);
+    lh_err err = LH_ERR_INIT;
+    for (int i = 1; i < LH_CONFIG_MAX_BUCKETS; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "b%d", i);
+        cr_assert(eq(int, lh_config_set_bucket(&c, name, "/x", &err), 0), "%s", err.message);
+    }
+    cr_assert(eq(sz, c.nbuckets, LH_CONFIG_MAX_BUCKETS));
+    cr_assert(eq(int, lh_config_set_bucket(&c, "one_more", "/x", &err), -1));
+    cr_assert(eq(str, err.message, "buckets: more than 64 buckets"));
+    cr_assert(eq(int, lh_config_set_bucket(&c, "b1", "/y", &err), 0)); /* replacing is fine */
     lh_config_release(&c);
 }
