@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     close(fd);
     lh_json_fault fault;
-    int rc = lh_ingest__json_find_fault(path, &fault, &err);
+    int rc = lh_ingest__json_find_fault(path, false, &fault, &err);
     unlink(path);
     if (rc == 1 && fault.offset > size)
         abort();

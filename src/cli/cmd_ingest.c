@@ -12,12 +12,14 @@
 
 static const char USAGE[] =
     "usage: lakehouse ingest FILE [--name NAME] [--format FORMAT] [--on-schema-change MODE]\n"
-    "                        [--json] [--data DIR | --url URL] [--config FILE]\n"
+    "                        [--bucket NAME] [--json] [--data DIR | --url URL] [--config FILE]\n"
     "  --name NAME       dataset to create or append to (default: from the file name)\n"
     "  --format FORMAT   how to read FILE: csv, tsv, json, ndjson, parquet, pdf, text, sms,\n"
     "                    zip, tar (default: detected from the content)\n"
     "  --on-schema-change fail|add_columns\n"
     "                    when the dataset exists with other columns (default: fail)\n"
+    "  --bucket NAME     bucket of a new dataset (default: primary); with --url, sent as\n"
+    "                    the X-Lakehouse-Bucket header\n"
     "  --json            print the ingest result as JSON instead of a summary\n"
     "  --data DIR        work on this data directory (default from the configuration)\n"
     "  --url URL         upload to a running server instead, e.g. http://127.0.0.1:3100\n"
@@ -33,7 +35,8 @@ static void on_progress(void *ctx, const lh_ingest_progress *p)
 }
 
 static json_t *ingest_embedded(const lh_cli_target *t, const char *file, const char *name,
-                               const char *format, const char *mode, lh_err *err)
+                               const char *format, const char *mode, const char *bucket,
+                               lh_err *err)
 {
     lh_schema_mode m;
     if (lh_ingest_schema_mode_parse(mode, &m, err) != 0)
@@ -47,8 +50,11 @@ static json_t *ingest_embedded(const lh_cli_target *t, const char *file, const c
     lh_ingest_req req = {.path = file, .path_is_scratch = false, .file_name = NULL,
                          .name = name, .format = format, .source = "cli",
                          .actor = getenv("USER"), .on_schema_change = m,
-                         .progress = on_progress, .progress_ctx = &bar};
-    json_t *res = lh_ingest_file(lake, &req, err);
+                         .progress = on_progress, .progress_ctx = &bar, .bucket = bucket};
+    /* The same check the server makes: an unknown bucket is refused before any work. */
+    json_t *res = bucket && !lh_storage_bucket_pick(lake->storage, bucket, err)
+                      ? NULL
+                      : lh_ingest_file(lake, &req, err);
     lh_cli__progress_done(&bar);
     lh_lake_close(lake);
     lh_config_release(&cfg);
@@ -56,7 +62,8 @@ static json_t *ingest_embedded(const lh_cli_target *t, const char *file, const c
 }
 
 static json_t *ingest_remote(const lh_cli_target *t, const char *file, const char *name,
-                             const char *format, const char *mode, lh_err *err)
+                             const char *format, const char *mode, const char *bucket,
+                             lh_err *err)
 {
     /* A clear local error beats a failed upload for a file that is not there. */
     struct stat st;
@@ -86,7 +93,8 @@ static json_t *ingest_remote(const lh_cli_target *t, const char *file, const cha
     lh_cli__progress_init(&bar);
     lh_cli_http_req hr = {.base_url = t->url, .path = path.data, .upload_path = file,
                           .upload_name = slash ? slash + 1 : file,
-                          .timeout_s = INGEST_HTTP_TIMEOUT_S, .progress = &bar};
+                          .timeout_s = INGEST_HTTP_TIMEOUT_S, .progress = &bar,
+                          .bucket = bucket};
     json_t *res = lh_cli__http_json(&hr, err);
     lh_cli__progress_done(&bar);
     lh_buf_release(&path);
@@ -122,9 +130,10 @@ int lh_cmd_ingest(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},         {"data", required_argument, NULL, 'd'},
         {"url", required_argument, NULL, 'u'},    {"config", required_argument, NULL, 'c'},
         {"on-schema-change", required_argument, NULL, 'm'},
+        {"bucket", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     lh_cli_target t = {0};
-    const char *name = NULL, *format = NULL, *mode = NULL;
+    const char *name = NULL, *format = NULL, *mode = NULL, *bucket = NULL;
     bool as_json = false;
     optind = 0;
     opterr = 0;
@@ -134,6 +143,7 @@ int lh_cmd_ingest(int argc, char **argv)
         case 'N': name = optarg; break;
         case 'f': format = optarg; break;
         case 'm': mode = optarg; break;
+        case 'b': bucket = optarg; break;
         case 'j': as_json = true; break;
         case 'd': t.data_dir = optarg; break;
         case 'u': t.url = optarg; break;
@@ -153,8 +163,13 @@ int lh_cmd_ingest(int argc, char **argv)
 
     const char *file = argv[optind];
     lh_err err = LH_ERR_INIT;
-    json_t *res = t.url ? ingest_remote(&t, file, name, format, mode, &err)
-                        : ingest_embedded(&t, file, name, format, mode, &err);
+    json_t *res = t.url ? ingest_remote(&t, file, name, format, mode, bucket, &err)
+                        : ingest_embedded(&t, file, name, format, mode, bucket, &err);
+    if (!res && err.code == LH_CONFLICT && strstr(err.message, "on_schema_change")) {
+        int rc = lh_cli__fail(&err);
+        fputs("hint: add the new columns with --on-schema-change add_columns\n", stderr);
+        return rc;
+    }
     if (!res)
         return lh_cli__fail(&err);
     int rc = print_result(res, as_json, &err);

@@ -1,7 +1,7 @@
 /* POST /ingest/file: a file upload becomes a dataset. upload.c has already streamed the
- * body to a scratch file by the time this handler runs; here the dataset name, file name
- * and format are settled (query arguments win over form fields) and ingest takes over the
- * scratch file. */
+ * body to a scratch file by the time this handler runs; here the dataset name, file name,
+ * format and bucket (X-Lakehouse-Bucket header) are settled (query arguments win over form
+ * fields) and ingest takes over the scratch file. */
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -19,18 +19,38 @@ static const char *pick(const char *arg, const char *field)
     return NULL;
 }
 
+/* A refused upload's scratch file goes before the answer does, so no client can see it
+ * linger; returns -1 for the caller to answer with err. */
+static int drop_upload(lh_http_req *req, lh_http_upload *up)
+{
+    if (up->path && unlink(up->path) != 0 && errno != ENOENT)
+        LH_LOG_WARN("http", "cannot remove upload scratch file req=%s", req->id);
+    free(up->path);
+    up->path = NULL;
+    return -1;
+}
+
 int lh_http__ingest_file(lh_http_req *req, lh_err *err)
 {
     lh_http_upload *up = req->stream;
     const char *name = pick(lh_http__query_arg(req, "name"), up->name);
     const char *file_name = pick(lh_http__query_arg(req, "filename"), up->filename);
     const char *format = pick(lh_http__query_arg(req, "format"), up->format);
-    if (!name && !file_name)
-        return lh_err_set(err, LH_INVALID_ARGUMENT,
-                          "no dataset name: give ?name=, a 'name' form field or a file name");
     lh_schema_mode mode;
+    if (!name && !file_name) {
+        lh_err_set(err, LH_INVALID_ARGUMENT,
+                   "no dataset name: give ?name=, a 'name' form field or a file name");
+        return drop_upload(req, up);
+    }
     if (lh_ingest_schema_mode_parse(lh_http__query_arg(req, "on_schema_change"), &mode, err) != 0)
+        return drop_upload(req, up);
+    /* Checked before ingesting, so an unknown bucket stores nothing (upload_begin refused it
+     * already; this keeps the handler right on its own). The scratch file goes with the
+     * request. */
+    lh_bucket *bucket = lh_http__bucket(req, err);
+    if (!bucket)
         return -1;
+    const char *named = lh_http__header(req, LH_HTTP_HEADER_BUCKET);
     lh_ingest_req ir = {
         .path = up->path,
         .path_is_scratch = true,
@@ -41,6 +61,8 @@ int lh_http__ingest_file(lh_http_req *req, lh_err *err)
         .source = "upload",
         .actor = pick(lh_http__query_arg(req, "actor"), NULL),
         .on_schema_change = mode,
+        /* Without the header an existing dataset is appended to wherever it lives. */
+        .bucket = named && *named ? lh_bucket_name(bucket) : NULL,
     };
     json_t *doc = lh_ingest_file(lh_http__lake(req), &ir, err);
     /* Ingest consumed the scratch file (moved it on success, removed it on failure); make

@@ -96,6 +96,9 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
 
 static int upload_begin(lh_http_req *req, lh_err *err)
 {
+    /* An unknown bucket is refused before a byte of the body is stored. */
+    if (!lh_http__bucket(req, err))
+        return -1;
     const char *ct = lh_http__header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (!ct)
         return lh_err_set(err, LH_UNSUPPORTED_MEDIA,

@@ -239,12 +239,12 @@ static struct archive *reader_new(void)
 }
 
 int lh_ingest__archive_extract(lh_storage *storage, const char *archive_path,
-                               uint64_t max_bytes, lh_archive_member **members, size_t *n,
-                               lh_err *err)
+                               const char *display, uint64_t max_bytes,
+                               lh_archive_member **members, size_t *n, lh_err *err)
 {
     *members = NULL;
     *n = 0;
-    extraction x = {.display = base_name(archive_path)};
+    extraction x = {.display = display && *display ? display : base_name(archive_path)};
     int fd = open(archive_path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return lh_err_errno(err, errno, "cannot open '%s'", x.display);

@@ -1,6 +1,6 @@
 /* Conversion: one input file (a scratch file the engine may read) of a known format becomes
- * Parquet parts in scratch. Text formats are checked for their encoding first (Latin-1 is
- * converted, other invalid UTF-8 refused with its byte offset); the engine's vague complaints
+ * Parquet parts in scratch. Text encodings are examined where needed (Latin-1 is converted,
+ * other invalid UTF-8 refused with its byte offset); the engine's vague complaints
  * about broken CSV or JSON are replaced by our own diagnosis of where the file breaks.
  * Readers of PDF and text write NDJSON of a fixed schema that the engine converts. */
 #include <errno.h>
@@ -64,18 +64,41 @@ static int ensure_utf8(lh_lake *lake, const char *path, bool latin1_ok, const ch
     return 0;
 }
 
+/* The engine reads CSV and refuses invalid UTF-8 itself, so the encoding is only examined
+ * when it fails (an extra pass over every file cost ~1 s/GB): Latin-1 is converted and read
+ * again, other invalid UTF-8 is reported with its offset, and a ragged row with its line. */
 static int convert_csv(lh_lake *lake, const char *path, lh_format fmt, lh_ingest_part *p,
                        lh_err *err)
 {
-    const char *src = NULL;
-    char *copy = NULL;
-    int rc = ensure_utf8(lake, path, true, &src, &copy, err);
     const char *delim = fmt == LH_FORMAT_TSV ? "\t" : NULL;
     lh_csv_opts opts = {.delimiter = delim, .header = -1};
-    if (rc == 0)
-        rc = lh_engine_csv_to_parquet(lake->engine, src, &opts, p->parquet, &p->cols,
+    int rc = lh_engine_csv_to_parquet(lake->engine, path, &opts, p->parquet, &p->cols,
                                       &p->ncols, &p->rows, err);
-    if (rc != 0 && err && err->code == LH_INVALID_ARGUMENT && src) {
+    if (rc == 0 && p->ncols == 1 && strpbrk(p->cols[0].name, ",;\t|")) {
+        /* One column whose name holds delimiters: the sniffer found no dialect that splits
+         * every row the same way and fell back to whole lines. That is a broken file, not a
+         * one-column table: diagnose it below instead of storing lines as values. */
+        lh_columns_free(p->cols, p->ncols);
+        p->cols = NULL;
+        p->ncols = 0;
+        p->rows = 0;
+        lh_ingest__unlink_scratch(p->parquet);
+        rc = lh_err_set(err, LH_INVALID_ARGUMENT,
+                        "cannot split the rows into columns: no delimiter fits every row "
+                        "(give ?format=csv or tsv)");
+    }
+    if (rc == 0 || !err || err->code != LH_INVALID_ARGUMENT)
+        return rc;
+    lh_err first = *err;
+    const char *src = NULL;
+    char *copy = NULL;
+    if (ensure_utf8(lake, path, true, &src, &copy, err) != 0)
+        return -1;
+    if (copy) {
+        rc = lh_engine_csv_to_parquet(lake->engine, src, &opts, p->parquet, &p->cols, &p->ncols,
+                                      &p->rows, err);
+    } else {
+        *err = first;
         /* The engine's complaint about a malformed file is vague; say where it breaks. */
         lh_csv_ragged rag;
         lh_err scan_err = LH_ERR_INIT;
@@ -90,27 +113,26 @@ static int convert_csv(lh_lake *lake, const char *path, lh_format fmt, lh_ingest
     return rc;
 }
 
-static int convert_json(lh_lake *lake, const char *path, lh_format fmt, lh_ingest_part *p,
-                        lh_err *err)
+/* JSON is UTF-8 by definition (RFC 8259) and the engine refuses anything else, so there is
+ * no encoding pass; on failure the fault finder names the broken byte (invalid UTF-8
+ * included). */
+static int convert_json(lh_lake *lake, const char *path, const char *file_name,
+                        lh_format fmt, lh_ingest_part *p, lh_err *err)
 {
-    const char *src = NULL;
-    char *copy = NULL;
-    /* JSON is UTF-8 by definition (RFC 8259): no Latin-1 guessing. */
-    if (ensure_utf8(lake, path, false, &src, &copy, err) != 0)
-        return -1;
     lh_json_opts opts = {.layout = fmt == LH_FORMAT_NDJSON ? LH_JSON_NDJSON : LH_JSON_AUTO,
                          .flatten = true};
-    int rc = lh_engine_json_to_parquet(lake->engine, src, &opts, p->parquet, &p->cols,
+    int rc = lh_engine_json_to_parquet(lake->engine, path, &opts, p->parquet, &p->cols,
                                        &p->ncols, &p->rows, err);
     if (rc != 0 && err && err->code == LH_INVALID_ARGUMENT) {
         lh_json_fault fault;
         lh_err scan_err = LH_ERR_INIT;
-        if (lh_ingest__json_find_fault(src, &fault, &scan_err) == 1)
+        /* NDJSON by request or by name: then a record ends with its line. */
+        bool ndjson = fmt == LH_FORMAT_NDJSON || lh_str_has_suffix(file_name, ".ndjson") ||
+                      lh_str_has_suffix(file_name, ".jsonl");
+        if (lh_ingest__json_find_fault(path, ndjson, &fault, &scan_err) == 1)
             lh_err_set(err, LH_INVALID_ARGUMENT, "JSON broken at byte %llu (line %lld): %s",
                        (unsigned long long)fault.offset, (long long)fault.line, fault.what);
     }
-    lh_ingest__unlink_scratch(copy);
-    free(copy);
     return rc;
 }
 
@@ -209,15 +231,28 @@ static int convert_member(lh_lake *lake, const lh_archive_member *m, lh_ingest_p
     return convert_one(lake, m->path, m->name, fmt, m->name, parts, err);
 }
 
-static int convert_archive(lh_lake *lake, const char *path, lh_ingest_parts *parts,
-                           lh_err *err)
+/* Office documents are zips of XML parts: refuse them by name rather than ingest XML. */
+static bool is_office_document(const lh_archive_member *members, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(members[i].name, "[Content_Types].xml") == 0)
+            return true;
+    return false;
+}
+
+static int convert_archive(lh_lake *lake, const char *path, const char *file_name,
+                           lh_ingest_parts *parts, lh_err *err)
 {
     lh_archive_member *members = NULL;
     size_t n = 0;
     uint64_t cap = (uint64_t)lake->config->max_upload_bytes * 4;
-    if (lh_ingest__archive_extract(lake->storage, path, cap, &members, &n, err) != 0)
+    if (lh_ingest__archive_extract(lake->storage, path, file_name, cap, &members, &n, err) != 0)
         return -1;
     int rc = 0;
+    if (is_office_document(members, n))
+        rc = lh_err_set(err, LH_UNSUPPORTED_MEDIA,
+                        "an Office document (xlsx, docx, pptx) cannot be ingested: export it "
+                        "as CSV or PDF");
     for (size_t i = 0; i < n && rc == 0; i++) {
         rc = convert_member(lake, &members[i], parts, err);
         /* Each member's extracted copy goes as soon as it is converted. */
@@ -233,7 +268,7 @@ static int convert_one(lh_lake *lake, const char *path, const char *file_name, l
                        const char *member, lh_ingest_parts *parts, lh_err *err)
 {
     if (fmt == LH_FORMAT_ZIP || fmt == LH_FORMAT_TAR)
-        return convert_archive(lake, path, parts, err);
+        return convert_archive(lake, path, file_name, parts, err);
     lh_ingest_part *p = new_part(parts, lake, fmt, member);
     int rc;
     switch (fmt) {
@@ -243,7 +278,7 @@ static int convert_one(lh_lake *lake, const char *path, const char *file_name, l
         break;
     case LH_FORMAT_JSON:
     case LH_FORMAT_NDJSON:
-        rc = convert_json(lake, path, fmt, p, err);
+        rc = convert_json(lake, path, file_name, fmt, p, err);
         break;
     case LH_FORMAT_PARQUET:
         rc = convert_parquet(lake, path, p, err);

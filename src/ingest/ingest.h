@@ -36,6 +36,8 @@ typedef struct lh_ingest_req {
     lh_schema_mode on_schema_change; /* when the dataset exists with another schema */
     lh_ingest_progress_fn progress;  /* may be NULL; called on the ingesting thread */
     void *progress_ctx;
+    const char *bucket;     /* bucket of a new dataset; NULL/"" = primary. An existing
+                               dataset stays where it is (another bucket: conflict) */
 } lh_ingest_req;
 
 /* Ingests one file. Returns {"dataset","created","duplicate":false,"version","rows","bytes",

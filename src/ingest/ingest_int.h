@@ -132,13 +132,14 @@ int lh_ingest__latin1_to_utf8(const char *src, const char *dst, lh_err *err) LH_
 
 /* Finds where a JSON file (a document or NDJSON) stops being valid JSON: returns 1 with the
  * byte offset (0-based), line and a short reason ("unexpected '}'", "truncated in a
- * string"), 0 when the whole file is valid, -1 on i/o error. Streaming, bounded memory. */
+ * string"), 0 when the whole file is valid, -1 on i/o error. With ndjson, a record must end
+ * on its own line. Streaming, bounded memory. */
 typedef struct lh_json_fault {
     uint64_t offset;
     int64_t line;
     char what[96];
 } lh_json_fault;
-int lh_ingest__json_find_fault(const char *path, lh_json_fault *out, lh_err *err);
+int lh_ingest__json_find_fault(const char *path, bool ndjson, lh_json_fault *out, lh_err *err);
 
 /* ---- archives ---- */
 
@@ -153,10 +154,12 @@ typedef struct lh_archive_member {
  * (never outside the scratch dir, whatever the member names say; directories, links and
  * devices skipped; nested archives not expanded). Total extracted bytes are capped at
  * max_bytes and members at LH_ARCHIVE_MAX_MEMBERS (too_large). On failure nothing extracted
- * remains. Codes: invalid_argument (corrupt or encrypted archive), too_large, io_error. */
+ * remains. Messages name the archive as `display` (the user's file name; NULL = the base
+ * name of archive_path). Member names are sanitised: control characters and invalid UTF-8
+ * become '?'. Codes: invalid_argument (corrupt or encrypted archive), too_large, io_error. */
 int lh_ingest__archive_extract(lh_storage *storage, const char *archive_path,
-                               uint64_t max_bytes, lh_archive_member **members, size_t *n,
-                               lh_err *err) LH_MUST_CHECK;
+                               const char *display, uint64_t max_bytes,
+                               lh_archive_member **members, size_t *n, lh_err *err) LH_MUST_CHECK;
 /* Removes the extracted files and frees the array. */
 void lh_ingest__archive_members_free(lh_archive_member *members, size_t n);
 

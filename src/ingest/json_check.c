@@ -447,7 +447,7 @@ static int finish(scan *s)
     return 0;
 }
 
-int lh_ingest__json_find_fault(const char *path, lh_json_fault *out, lh_err *err)
+int lh_ingest__json_find_fault(const char *path, bool ndjson, lh_json_fault *out, lh_err *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -476,6 +476,13 @@ int lh_ingest__json_find_fault(const char *path, lh_json_fault *out, lh_err *err
         }
         first_chunk = false;
         for (; i < (size_t)n; i++, s.offset++) {
+            /* NDJSON holds one record per line: a line that ends inside one is where it
+             * breaks, not wherever the following lines stop parsing as its continuation. */
+            if (ndjson && buf[i] == '\n' && s.depth > 0) {
+                rc = fault(&s, s.offset, "the record on line %lld is cut short",
+                           (long long)s.line);
+                break;
+            }
             if (feed(&s, buf[i])) {
                 rc = 1;
                 break;

@@ -199,7 +199,7 @@ AX_FN void check_member(const lh_archive_member *m, size_t n, const char *name,
 AX_FN int extract(const char *path, uint64_t max, lh_archive_member **m, size_t *n,
                    lh_err *err)
 {
-    return lh_ingest__archive_extract(st, path, max, m, n, err);
+    return lh_ingest__archive_extract(st, path, NULL, max, m, n, err);
 }
 
 /* The extraction failed with code, its message contains needle, and nothing is left. */

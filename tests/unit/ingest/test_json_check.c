@@ -17,7 +17,7 @@ static int check(const char *text, size_t len, lh_json_fault *f) {
     close(fd);
     lh_err err = LH_ERR_INIT;
     memset(f, 0, sizeof *f);
-    int rc = lh_ingest__json_find_fault(path, f, &err);
+    int rc = lh_ingest__json_find_fault(path, false, f, &err);
     cr_assert_neq(rc, -1, "%s", err.message);
     unlink(path);
     return rc;
@@ -232,7 +232,7 @@ Test(json_check, across_buffer_boundaries) {
 Test(json_check, missing_file_is_io_error) {
     lh_json_fault f;
     lh_err err = LH_ERR_INIT;
-    cr_expect_eq(lh_ingest__json_find_fault("/nonexistent/x.json", &f, &err), -1);
+    cr_expect_eq(lh_ingest__json_find_fault("/nonexistent/x.json", false, &f, &err), -1);
     cr_expect_neq(err.code, LH_OK);
 }
 
@@ -240,7 +240,7 @@ Test(json_check, missing_file_is_io_error) {
 Test(json_check, broken_fixture) {
     lh_json_fault f;
     lh_err err = LH_ERR_INIT;
-    cr_assert_eq(lh_ingest__json_find_fault(LH_TEST_FIXTURES "/json/broken.json", &f, &err), 1,
+    cr_assert_eq(lh_ingest__json_find_fault(LH_TEST_FIXTURES "/json/broken.json", false, &f, &err), 1,
                  "%s", err.message);
     cr_expect_eq(f.offset, 26);
     cr_expect_eq(f.line, 2);

@@ -93,6 +93,7 @@ Test(sample, nulls_are_skipped_and_small_files_read_whole)
 
 Test(sample, uniform_repeatable_and_capped)
 {
+    /* Inside the leading window (50,000 rows) the sample is uniform. */
     char *p = make_parquet("SELECT i AS id FROM range(30000) t(i)");
     json_t *a = sample(p, 200), *b = sample(p, 200);
     cr_expect(json_equal(a, b), "the same file gives the same sample");
@@ -109,6 +110,21 @@ Test(sample, uniform_repeatable_and_capped)
     json_decref(b);
     a = sample(p, 50000);
     cr_expect_eq(count(a, "id"), 10000);
+    json_decref(a);
+    unlink(p);
+    free(p);
+}
+
+Test(sample, large_files_are_sampled_from_a_leading_window)
+{
+    /* The scan stops after the window, so its cost does not grow with the file. */
+    char *p = make_parquet("SELECT i AS id FROM range(400000) t(i)");
+    json_t *a = sample(p, 200);
+    cr_expect_eq(count(a, "id"), 200);
+    json_t *v;
+    size_t i;
+    json_array_foreach(json_object_get(a, "id"), i, v)
+        cr_expect_lt(strtoll(json_string_value(v), NULL, 10), 50000);
     json_decref(a);
     unlink(p);
     free(p);
