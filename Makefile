@@ -47,6 +47,7 @@ test-asan: setup
 
 bench: build
 	bench/sql/run.sh
+	bench/ingest/run.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -20,7 +20,8 @@ DEB_PKGS=(build-essential cmake pkg-config git ca-certificates curl
           libcriterion-dev python3 python3-pytest python3-requests
           libmupdf-dev libtesseract-dev libleptonica-dev tesseract-ocr-eng libarchive-dev
           libopenjp2-7-dev libjbig2dec0-dev libjpeg-dev libgumbo-dev libmujs-dev libfreetype-dev
-          libharfbuzz-dev libbrotli-dev libpng-dev zlib1g-dev)   # the last line: MuPDF's static link
+          libharfbuzz-dev libbrotli-dev libpng-dev zlib1g-dev    # this line: MuPDF's static link
+          time)                                                  # /usr/bin/time for bench/
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
