@@ -99,6 +99,32 @@ static bool looks_like_json(const unsigned char *p, size_t n)
            json_error_code(&je) == json_error_premature_end_of_input;
 }
 
+/* Whether the first lines are chat/SMS messages of one known shape (they often hold a comma
+ * each, and would otherwise pass for CSV). */
+static bool looks_like_chat(const unsigned char *p, size_t n)
+{
+    size_t hits[LH_SMS_SHAPE_COUNT] = {0}, lines = 0;
+    const char *line = (const char *)p, *end = (const char *)p + n;
+    while (line < end && lines < 20) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        if (!nl)
+            break; /* the last line of the head may be cut short */
+        size_t len = (size_t)(nl - line);
+        if (len > 0 && line[len - 1] == '\r')
+            len--;
+        if (len > 0) {
+            lines++;
+            for (int sh = LH_SMS_NONE + 1; sh < LH_SMS_SHAPE_COUNT; sh++) {
+                lh_sms_msg msg;
+                hits[sh] += lh_ingest__sms_parse((lh_sms_shape)sh, LH_SMS_ORDER_ANY, line, len,
+                                                 &msg);
+            }
+        }
+        line = nl + 1;
+    }
+    return lines >= 2 && lh_ingest__sms_pick_shape(hits, lines) != LH_SMS_NONE;
+}
+
 /* Whether the first lines split into the same number (> 1) of fields on some delimiter. */
 static bool looks_delimited(const unsigned char *p, size_t n, char *delim)
 {
@@ -181,6 +207,10 @@ int lh_ingest__detect(const unsigned char *head, size_t n, const char *file_name
         return 0;
     }
     char delim = ',';
+    if (looks_like_chat(head, n)) {
+        *out = LH_FORMAT_TEXT;
+        return 0;
+    }
     if (looks_delimited(head, n, &delim)) {
         *out = delim == '\t' ? LH_FORMAT_TSV : LH_FORMAT_CSV;
         return 0;
