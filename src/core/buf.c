@@ -26,7 +26,7 @@ void lh_buf_reset(lh_buf *b)
         b->data[0] = '\0';
 }
 
-void lh_buf_reserve(lh_buf *b, size_t extra)
+void lh_buf_grow(lh_buf *b, size_t extra)
 {
     if (b->cap - b->len > extra)
         return;
@@ -51,13 +51,6 @@ void lh_buf_append(lh_buf *b, const void *p, size_t n)
 void lh_buf_puts(lh_buf *b, const char *s)
 {
     lh_buf_append(b, s, strlen(s));
-}
-
-void lh_buf_putc(lh_buf *b, char c)
-{
-    lh_buf_reserve(b, 1);
-    b->data[b->len++] = c;
-    b->data[b->len] = '\0';
 }
 
 void lh_buf_printf(lh_buf *b, const char *fmt, ...)
@@ -118,52 +111,72 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
     return len;
 }
 
+/* Bytes that JSON strings carry as they are: printable ASCII other than '"' and '\\'. */
+static const unsigned char json_plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 void lh_buf_json_string(lh_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s;
+    /* Worst case: every byte as \u00XX (6 bytes) or U+FFFD (3 bytes). */
     lh_buf_reserve(b, n + 2);
     lh_buf_putc(b, '"');
-    size_t run = 0; /* start of the pending run of bytes that need no escaping */
-    for (size_t i = 0; i < n;) {
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        while (i < n && json_plain[p[i]])
+            i++;
+        lh_buf_append(b, p + run, i - run);
+        if (i == n)
+            break;
         unsigned c = p[i];
-        const char *esc = NULL;
-        char ubuf[7];
-        size_t adv = 1;
-        if (c == '"')
-            esc = "\\\"";
-        else if (c == '\\')
-            esc = "\\\\";
-        else if (c == '\n')
-            esc = "\\n";
-        else if (c == '\r')
-            esc = "\\r";
-        else if (c == '\t')
-            esc = "\\t";
-        else if (c < 0x20 || c == 0x7f) {
-            ubuf[0] = '\\';
-            ubuf[1] = 'u';
-            ubuf[2] = '0';
-            ubuf[3] = '0';
-            ubuf[4] = hex[c >> 4];
-            ubuf[5] = hex[c & 15];
-            ubuf[6] = '\0';
-            esc = ubuf;
-        } else if (c >= 0x80) {
-            adv = utf8_seq_len(p + i, n - i);
+        if (c >= 0x80) {
+            size_t adv = utf8_seq_len(p + i, n - i);
             if (adv == 0) {
-                esc = "\xEF\xBF\xBD"; /* U+FFFD for a byte that is not UTF-8 */
+                lh_buf_puts(b, "\xEF\xBF\xBD"); /* U+FFFD for a byte that is not UTF-8 */
                 adv = 1;
+            } else {
+                lh_buf_append(b, p + i, adv);
             }
+            i += adv;
+            continue;
         }
-        if (esc) {
-            lh_buf_append(b, p + run, i - run);
-            lh_buf_puts(b, esc);
-            run = i + adv;
+        char esc[7] = {'\\', 0};
+        size_t elen = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default: /* other control characters and DEL */
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            elen = 6;
         }
-        i += adv;
+        lh_buf_append(b, esc, elen);
+        i++;
     }
-    lh_buf_append(b, p + run, n - run);
     lh_buf_putc(b, '"');
 }
 

@@ -125,10 +125,22 @@ typedef struct lh_buf {
 void lh_buf_init(lh_buf *b);
 void lh_buf_release(lh_buf *b);
 void lh_buf_reset(lh_buf *b); /* len = 0, keeps capacity */
-void lh_buf_reserve(lh_buf *b, size_t extra);
+/* Grows b so that `extra` more bytes (and the NUL) fit. */
+void lh_buf_grow(lh_buf *b, size_t extra);
+/* Inline: result rendering appends millions of small pieces, and a call per byte showed. */
+static inline void lh_buf_reserve(lh_buf *b, size_t extra)
+{
+    if (b->cap - b->len <= extra)
+        lh_buf_grow(b, extra);
+}
 void lh_buf_append(lh_buf *b, const void *p, size_t n);
 void lh_buf_puts(lh_buf *b, const char *s);
-void lh_buf_putc(lh_buf *b, char c);
+static inline void lh_buf_putc(lh_buf *b, char c)
+{
+    lh_buf_reserve(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
 void lh_buf_printf(lh_buf *b, const char *fmt, ...) LH_PRINTF(2, 3);
 /* Appends s[0..n) as a quoted JSON string (escapes ", \, control characters; invalid UTF-8
  * bytes become U+FFFD). */

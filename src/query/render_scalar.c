@@ -137,6 +137,16 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
 }
 
 static void put_days(lh_buf *b, int64_t days) {
+    /* Result columns repeat dates (every timestamp of a day): the last one's text is kept
+     * per thread, which skips the calendar arithmetic for most cells. */
+    static _Thread_local int64_t last_days = INT64_MIN;
+    static _Thread_local char last_text[16];
+    static _Thread_local size_t last_len;
+    if (days == last_days) {
+        lh_buf_append(b, last_text, last_len);
+        return;
+    }
+    size_t start = b->len;
     int64_t y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
@@ -152,6 +162,11 @@ static void put_days(lh_buf *b, int64_t days) {
     put_fixed(b, m, 2);
     lh_buf_putc(b, '-');
     put_fixed(b, d, 2);
+    if (b->len - start < sizeof last_text) {
+        last_days = days;
+        last_len = b->len - start;
+        memcpy(last_text, b->data + start, last_len);
+    }
 }
 
 /* ".5" / ".123456" with trailing zeros dropped; nothing when frac is 0. */
