@@ -59,6 +59,7 @@ static lh_cat__entry *load_table(lh_bucket *b, const char *name)
     }
     bool current = false;
     lh_cat__manifest_merge(b, e, &current);
+    lh_cat__tombs_load(b, e);
     if (!current) {
         /* Missing or behind (a crash between commit and manifest write): the log wins. */
         if (lh_cat__manifest_write(b, e, &err) != 0)

@@ -186,4 +186,100 @@ char *lh_delta_type_to_duckdb(const json_t *delta_type, lh_err *err);
 /* The schemaString JSON of a table with these columns. Owned. */
 char *lh_delta_schema_string(const lh_column *cols, size_t n, lh_err *err);
 
+/* ---- resync (resync_support.c) ----------------------------------------------------------- */
+
+/* A live data file's row count as its Parquet footer gives it (lh_catalog_resync_manifest). */
+typedef struct lh_file_rows {
+    const char *path; /* relative to the table root, as in lh_data_file.path */
+    int64_t rows;
+} lh_file_rows;
+
+/* Repairs the manifest of dataset `name` from the truth: the Delta log (replayed again, so
+ * commits of other processes are caught up) and the footer row counts given in rows[]
+ * (files not named keep their log stats). The rich metadata is kept: from the manifest when
+ * it still describes this table, else from the catalog's own entry. The manifest is
+ * rewritten (atomically) when it is missing, unreadable, malformed, or disagrees on
+ * table_id, version, row_count, columns or fingerprint; the entry is republished when the
+ * footers or the log changed it. *fixed gets a JSON array (new reference, empty when
+ * nothing was wrong) naming what was repaired: "manifest_missing", "manifest_unreadable",
+ * "manifest_malformed", "table_id", "version", "row_count", "columns", "fingerprint",
+ * "file_rows" (the log's stats disagreed with a footer; "row_count" then too), "log"
+ * (versions other processes committed were caught up).
+ * Codes: not_found, io_error (log or manifest write), invalid_argument (log). */
+int lh_catalog_resync_manifest(lh_catalog *c, const char *name, const lh_file_rows *rows,
+                               size_t nrows, json_t **fixed, lh_err *err) LH_MUST_CHECK;
+
+/* ---- tombstones (soft delete) ------------------------------------------------------------ */
+
+/* Ceilings: keys per batch, per dataset (all batches), bytes per key (its text form). */
+#define LH_TOMBSTONE_BATCH_MAX 100000
+#define LH_TOMBSTONE_TOTAL_MAX 1000000
+#define LH_TOMBSTONE_KEY_MAX 1024
+
+/* One tombstone batch: rows whose key column, as text, equals one of keys are deleted. */
+typedef struct lh_tombstone_batch {
+    char *id;          /* uuid */
+    char *actor;       /* or NULL */
+    char *reason;      /* or NULL */
+    int64_t created_ms;
+    char **keys;       /* as given (numbers in their text form) */
+    size_t nkeys;
+} lh_tombstone_batch;
+
+/* The tombstones of one dataset in a snapshot. Borrowed for the life of the snapshot. */
+typedef struct lh_tombstones {
+    const char *column;               /* every batch shares it */
+    const lh_tombstone_batch *batches; /* oldest first */
+    size_t nbatches;
+    const char *const *keys;          /* union of the batches' keys, sorted, unique */
+    size_t nkeys;
+    uint64_t stamp;                   /* differs whenever the key set changes */
+} lh_tombstones;
+
+/* The tombstones of dataset `name` in s, or NULL when it has none. */
+const lh_tombstones *lh_catalog_snap_tombstones(const lh_catalog_snap *s, const char *name);
+
+/* Adds a batch of nkeys keys (1..LH_TOMBSTONE_BATCH_MAX, each 1..LH_TOMBSTONE_KEY_MAX bytes)
+ * for key column `column` to dataset `name`: written to _catalog/tombstones/<name>/<id>.json
+ * in the dataset's bucket (atomically, fsynced) before the call returns, then published in a
+ * new snapshot. batch_id gets the new batch's id. Codes: not_found (no such dataset),
+ * invalid_argument (unknown column, bad keys), conflict (the dataset's tombstones use another
+ * column), too_large, io_error. */
+int lh_catalog_add_tombstones(lh_catalog *c, const char *name, const char *column,
+                              const char *const *keys, size_t nkeys, const char *actor,
+                              const char *reason, char batch_id[37], lh_err *err) LH_MUST_CHECK;
+
+/* Removes the batches with these ids (those no longer there are skipped): their files first,
+ * then a new snapshot without them. Used by compaction once the rows are physically gone:
+ * at_version >= 0 clears only while the table is still at that version (a later append may
+ * hold rows the batches must keep hiding); *cleared (may be NULL) counts removed batches.
+ * Codes: not_found (no such dataset), io_error. */
+int lh_catalog_clear_tombstones(lh_catalog *c, const char *name, const char *const *batch_ids,
+                                size_t n, int64_t at_version, size_t *cleared,
+                                lh_err *err) LH_MUST_CHECK;
+
+/* {"dataset","row_key_column","key_count","batches":[{"id","created_at","actor","reason",
+ *  "count"}]} for dataset name in s; NULL + not_found when it is not there. */
+json_t *lh_catalog_tombstones_json(const lh_catalog_snap *s, const char *name, lh_err *err);
+
+/* ---- compaction -------------------------------------------------------------------------- */
+
+/* Replaces files of dataset `name` in one Delta commit (remove actions for old_paths, add
+ * actions for the new files, placed like lh_catalog_add_files places them). expected_version
+ * is the version old_paths were read at; a newer version is accepted only when every old
+ * path is still live (appends in between are kept), otherwise conflict. Lost put-if-absent
+ * races are retried like appends. The table's schema is unchanged (new files must hold its
+ * columns). nnew may be 0 (every row gone). Codes: not_found, invalid_argument, conflict,
+ * io_error. */
+int lh_catalog_replace_files(lh_catalog *c, const char *name, int64_t expected_version,
+                             const char *const *old_paths, size_t nold, const lh_add_file *files,
+                             size_t nnew, const lh_commit_info *info, int64_t *version,
+                             lh_err *err) LH_MUST_CHECK;
+
+/* Deletes the data files `paths` (relative to the table root) of dataset `name` that no
+ * longer belong to its current version; paths still live are left alone. Failures are
+ * logged (a later open sweeps what is left). */
+void lh_catalog_delete_unreferenced(lh_catalog *c, const char *name, const char *const *paths,
+                                    size_t n);
+
 #endif

@@ -46,6 +46,9 @@ typedef struct lh_cat__entry {
      * in the snapshot's content index; lh_cat__publish moves them there. Never copied. */
     char **new_hashes;
     size_t nnew_hashes;
+    /* Tombstones of the dataset (tombstone.c), immutable and shared between copies; NULL
+     * when it has none. */
+    struct lh_cat__tombs *tombs;
 } lh_cat__entry;
 
 /* The content index: sha256 -> dataset name, sorted by hash, immutable once built and
@@ -181,6 +184,23 @@ char *lh_cat__commit_text(const lh_cat__entry *e, int64_t version, int64_t ts_ms
                           const lh_commit_info *info, const char *operation,
                           const lh_data_file *adds, size_t nadds, const json_t *prev_schema,
                           lh_err *err);
+
+/* ---- tombstones (tombstone.c) ----------------------------------------------------------- */
+
+typedef struct lh_cat__tombs {
+    atomic_int refs;
+    lh_tombstones pub; /* points into the members below */
+    char *column;
+    lh_tombstone_batch *batches;
+    size_t nbatches;
+    char **keys; /* borrowed from the batches, sorted, unique */
+} lh_cat__tombs;
+
+void lh_cat__tombs_ref(lh_cat__tombs *t);
+void lh_cat__tombs_unref(lh_cat__tombs *t);
+/* Loads _catalog/tombstones/<name>/ of b into e (at open). A bad batch file is skipped with
+ * a warning. */
+void lh_cat__tombs_load(lh_bucket *b, lh_cat__entry *e);
 
 /* ---- manifests (manifest.c) -------------------------------------------------------------- */
 

@@ -137,6 +137,10 @@ lh_cat__entry *lh_cat__entry_dup(const lh_cat__entry *src)
         d->nhistory = s->nhistory;
     }
     e->delta_schema = src->delta_schema ? json_deep_copy(src->delta_schema) : NULL;
+    if (src->tombs) { /* immutable: shared, not copied */
+        lh_cat__tombs_ref(src->tombs);
+        e->tombs = src->tombs;
+    }
     return e;
 }
 
@@ -169,6 +173,7 @@ void lh_cat__entry_unref(lh_cat__entry *e)
     json_decref(e->delta_schema);
     free(e->sens_user);
     strs_free(e->new_hashes, e->nnew_hashes);
+    lh_cat__tombs_unref(e->tombs);
     free(e);
 }
 

@@ -31,6 +31,7 @@ void lh_config__buckets_free(lh_bucket_spec *b, size_t n)
     for (size_t i = 0; i < n; i++) {
         free(b[i].name);
         free(b[i].root);
+        free(b[i].role);
     }
     free(b);
 }
@@ -43,6 +44,7 @@ lh_bucket_spec *lh_config__buckets_copy(const lh_bucket_spec *b, size_t n)
     for (size_t i = 0; i < n; i++) {
         out[i].name = lh_xstrdup(b[i].name);
         out[i].root = lh_xstrdup(b[i].root);
+        out[i].role = b[i].role ? lh_xstrdup(b[i].role) : NULL;
     }
     return out;
 }
@@ -87,6 +89,7 @@ int lh_config_set_bucket(lh_config *c, const char *name, const char *root, lh_er
     c->buckets = lh_xrealloc(c->buckets, (c->nbuckets + 1) * sizeof *c->buckets);
     c->buckets[c->nbuckets].name = lh_xstrdup(name);
     c->buckets[c->nbuckets].root = lh_xstrdup(root);
+    c->buckets[c->nbuckets].role = NULL; /* "data" until a role is declared */
     c->nbuckets++;
     return 0;
 }
@@ -174,24 +177,54 @@ int lh_config__apply_buckets_doc(lh_config *c, const json_t *table, lh_err *err)
         const char *key;
         json_t *v;
         json_object_foreach(bt, key, v) {
-            if (strcmp(key, "root") != 0)
+            if (strcmp(key, "root") != 0 && strcmp(key, "role") != 0)
                 return lh_err_set(err, LH_INVALID_ARGUMENT,
                                   "unknown config key 'buckets.%s.%.64s' (a bucket has only "
-                                  "'root')", name, key);
+                                  "'root' and 'role')", name, key);
             if (!json_is_string(v))
-                return lh_err_set(err, LH_INVALID_ARGUMENT, "buckets.%s.root must be a string",
-                                  name);
+                return lh_err_set(err, LH_INVALID_ARGUMENT, "buckets.%s.%s must be a string",
+                                  name, key);
             if (strlen(json_string_value(v)) != json_string_length(v))
                 return lh_err_set(err, LH_INVALID_ARGUMENT,
-                                  "buckets.%s.root must not contain NUL characters", name);
+                                  "buckets.%s.%s must not contain NUL characters", name, key);
         }
         const char *root = json_string_value(json_object_get(bt, "root"));
+        const char *role = json_string_value(json_object_get(bt, "role"));
         char *def = root ? NULL : default_root(name);
         int rc = lh_config_set_bucket(c, name, root ? root : def, err);
         free(def);
+        if (rc == 0 && role)
+            rc = lh_config_set_bucket_role(c, name, role, err);
         if (rc != 0)
             return -1;
     }
+    return 0;
+}
+
+int lh_config_set_bucket_role(lh_config *c, const char *name, const char *role, lh_err *err)
+{
+    if (!role || (strcmp(role, LH_BUCKET_ROLE_DATA) != 0 &&
+                  strcmp(role, LH_BUCKET_ROLE_RESCUE) != 0))
+        return lh_err_set(err, LH_INVALID_ARGUMENT,
+                          "buckets.%s.role must be \"data\" or \"rescue\"", name);
+    bool rescue = strcmp(role, LH_BUCKET_ROLE_RESCUE) == 0;
+    if (rescue && strcmp(name, "primary") == 0)
+        return lh_err_set(err, LH_INVALID_ARGUMENT,
+                          "buckets.primary.role: the primary bucket cannot be the rescue bucket");
+    lh_bucket_spec *target = NULL;
+    for (size_t i = 0; i < c->nbuckets; i++) {
+        if (strcmp(c->buckets[i].name, name) == 0)
+            target = &c->buckets[i];
+        else if (rescue && c->buckets[i].role &&
+                 strcmp(c->buckets[i].role, LH_BUCKET_ROLE_RESCUE) == 0)
+            return lh_err_set(err, LH_INVALID_ARGUMENT,
+                              "buckets.%s.role: bucket '%s' is already the rescue bucket (at "
+                              "most one bucket has role \"rescue\")", name, c->buckets[i].name);
+    }
+    if (!target)
+        return lh_err_set(err, LH_INVALID_ARGUMENT, "buckets.%s.role: no such bucket", name);
+    free(target->role);
+    target->role = lh_xstrdup(role);
     return 0;
 }
 
@@ -199,7 +232,12 @@ json_t *lh_config__buckets_json(const lh_config *c)
 {
     json_t *j = json_object();
     for (size_t i = 0; i < c->nbuckets; i++)
-        json_object_set_new(j, c->buckets[i].name,
-                            json_pack("{s:s}", "root", c->buckets[i].root));
+    {
+        json_t *b = json_pack("{s:s}", "root", c->buckets[i].root);
+        /* Only a declared role is shown, so a plain configuration prints as before. */
+        if (c->buckets[i].role)
+            json_object_set_new(b, "role", json_string(c->buckets[i].role));
+        json_object_set_new(j, c->buckets[i].name, b);
+    }
     return j;
 }

@@ -239,7 +239,12 @@ void lh_fault_reset(void);
 typedef struct lh_bucket_spec {
     char *name; /* lh_name_valid */
     char *root; /* non-empty */
+    char *role; /* `role = "data" | "rescue"`; NULL is "data". At most one rescue, never
+                   primary (checked by config and again by storage at open). */
 } lh_bucket_spec;
+
+#define LH_BUCKET_ROLE_DATA "data"
+#define LH_BUCKET_ROLE_RESCUE "rescue"
 
 /* Ceiling on configured buckets (storage registers at most this many in all). */
 #define LH_CONFIG_MAX_BUCKETS 64
@@ -284,6 +289,11 @@ int lh_config_set(lh_config *c, const char *key, const char *value, lh_err *err)
  * bucket too many. Also reachable as lh_config_set(c, "buckets.<name>.root", root). */
 int lh_config_set_bucket(lh_config *c, const char *name, const char *root,
                          lh_err *err) LH_MUST_CHECK;
+/* Sets the role of declared bucket `name`: "data" or "rescue" (`[buckets.<name>] role`).
+ * invalid_argument for another value, an undeclared bucket, primary as rescue, or a second
+ * rescue bucket. */
+int lh_config_set_bucket_role(lh_config *c, const char *name, const char *role,
+                              lh_err *err) LH_MUST_CHECK;
 /* Replaces the declared buckets with a LAKEHOUSE_BUCKETS list "name=/path,name2=/path2"
  * (spaces around entries are trimmed; "" leaves primary alone at its default root).
  * All-or-nothing: on error c is unchanged. */

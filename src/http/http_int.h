@@ -64,12 +64,21 @@ int lh_http__put_object(lh_http_req *req, lh_err *err);
 int lh_http__get_object(lh_http_req *req, lh_err *err);
 int lh_http__delete_object(lh_http_req *req, lh_err *err);
 int lh_http__list_objects(lh_http_req *req, lh_err *err);
+int lh_http__list_buckets(lh_http_req *req, lh_err *err);     /* routes_buckets.c */
+int lh_http__create_bucket(lh_http_req *req, lh_err *err);
+int lh_http__delete_bucket(lh_http_req *req, lh_err *err);
+int lh_http__bucket_health(lh_http_req *req, lh_err *err);
+int lh_http__bucket_errors(lh_http_req *req, lh_err *err);
 int lh_http__create_dataset(lh_http_req *req, lh_err *err);
 int lh_http__list_datasets(lh_http_req *req, lh_err *err);
 int lh_http__get_dataset(lh_http_req *req, lh_err *err);
 int lh_http__patch_metadata(lh_http_req *req, lh_err *err);
+int lh_http__resync_missing(lh_http_req *req, lh_err *err);
 int lh_http__post_sql(lh_http_req *req, lh_err *err);
 int lh_http__ingest_file(lh_http_req *req, lh_err *err);
+int lh_http__post_tombstone(lh_http_req *req, lh_err *err); /* routes_tombstone.c */
+int lh_http__get_tombstones(lh_http_req *req, lh_err *err);
+int lh_http__post_compact(lh_http_req *req, lh_err *err);   /* routes_compact.c */
 
 /* The table (routes.c). */
 extern const lh_http_route lh_http__routes[];
@@ -182,6 +191,8 @@ const char *lh_http__query_arg(const lh_http_req *req, const char *name);
 const char *lh_http__header(const lh_http_req *req, const char *name);
 lh_lake *lh_http__lake(const lh_http_req *req);
 
+/* Set to "true" on an object read answered from the rescue bucket's copy. */
+#define LH_HTTP_HEADER_RESCUE_USED "X-Lakehouse-Rescue-Used"
 /* The header that picks the bucket of an ingest or an object request. */
 #define LH_HTTP_HEADER_BUCKET "X-Lakehouse-Bucket"
 /* The bucket the request's X-Lakehouse-Bucket header names (primary without one); an

@@ -6,6 +6,8 @@
 
 #define BODY LH_HTTP_LIMIT_BODY
 #define UPLOAD LH_HTTP_LIMIT_UPLOAD
+/* A tombstone batch of 100000 keys is larger than an ordinary JSON body. */
+#define TOMBS ((int64_t)16 << 20)
 
 /* clang-format off */
 const lh_http_route lh_http__routes[] = {
@@ -16,13 +18,25 @@ const lh_http_route lh_http__routes[] = {
     {"PUT",    "/storage/objects/{key...}",        lh_http__put_object,     UPLOAD, LH_BODY_OBJECT},
     {"GET",    "/storage/objects/{key...}",        lh_http__get_object,     BODY,   LH_BODY_NONE},
     {"DELETE", "/storage/objects/{key...}",        lh_http__delete_object,  BODY,   LH_BODY_NONE},
+    {"GET",    "/storage/buckets",                 lh_http__list_buckets,   BODY,   LH_BODY_NONE},
+    {"POST",   "/storage/buckets",                 lh_http__create_bucket,  BODY,   LH_BODY_JSON},
+    {"DELETE", "/storage/buckets/{bucket}",        lh_http__delete_bucket,  BODY,   LH_BODY_NONE},
+    {"PUT",    "/storage/buckets/{bucket}/objects/{key...}", lh_http__put_object, UPLOAD, LH_BODY_OBJECT},
+    {"GET",    "/storage/buckets/{bucket}/objects/{key...}", lh_http__get_object, BODY, LH_BODY_NONE},
+    {"DELETE", "/storage/buckets/{bucket}/objects/{key...}", lh_http__delete_object, BODY, LH_BODY_NONE},
+    {"GET",    "/storage/bucket-health",           lh_http__bucket_health,  BODY,   LH_BODY_NONE},
+    {"GET",    "/storage/errors",                  lh_http__bucket_errors,  BODY,   LH_BODY_NONE},
 
     {"POST",   "/catalog/datasets",                lh_http__create_dataset, BODY,   LH_BODY_JSON},
     {"GET",    "/catalog/datasets",                lh_http__list_datasets,  BODY,   LH_BODY_NONE},
     {"GET",    "/catalog/datasets/by-name/{name}", lh_http__get_dataset,    BODY,   LH_BODY_NONE},
     {"PATCH",  "/catalog/datasets/by-name/{name}/metadata", lh_http__patch_metadata, BODY, LH_BODY_JSON},
+    {"POST",   "/catalog/datasets/by-name/{name}/tombstone", lh_http__post_tombstone, TOMBS, LH_BODY_JSON},
+    {"GET",    "/catalog/datasets/by-name/{name}/tombstone", lh_http__get_tombstones, BODY, LH_BODY_NONE},
+    {"POST",   "/catalog/resync-missing",          lh_http__resync_missing, BODY,   LH_BODY_JSON},
 
     {"POST",   "/query/sql",                       lh_http__post_sql,       BODY,   LH_BODY_JSON},
+    {"POST",   "/query/compact",                   lh_http__post_compact,   BODY,   LH_BODY_JSON},
 
     {"POST",   "/ingest/file",                     lh_http__ingest_file,    UPLOAD, LH_BODY_UPLOAD},
 };

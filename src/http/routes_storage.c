@@ -1,8 +1,9 @@
-/* /storage/objects: the object store over HTTP. PUT streams the body into an atomic
+/* /storage/objects and /storage/buckets/{bucket}/objects: the object store over HTTP. PUT streams the body into an atomic
  * storage put chunk by chunk (the body is never held in memory), GET streams the object
  * back from its file descriptor, DELETE removes it, and GET without a key lists keys.
  * Keys are the URL-decoded rest of the path, validated by storage. The X-Lakehouse-Bucket
- * header picks the bucket (primary without it). */
+ * header (or the {bucket} of the path) picks the bucket (primary without either). Writes to a
+ * data bucket are copied to the rescue bucket; reads that fail fall back to that copy. */
 #include <string.h>
 #include <unistd.h>
 
@@ -40,8 +41,29 @@ static const char *writable_key(lh_http_req *req, lh_err *err)
 
 lh_bucket *lh_http__bucket(lh_http_req *req, lh_err *err)
 {
-    return lh_storage_bucket_pick(lh_http__lake(req)->storage,
-                                  lh_http__header(req, LH_HTTP_HEADER_BUCKET), err);
+    lh_storage *st = lh_http__lake(req)->storage;
+    const char *named = lh_http__param(req, "bucket");
+    if (named) /* /storage/buckets/{bucket}/objects/...: an unknown bucket is not_found */
+        return lh_storage_bucket(st, named, err);
+    return lh_storage_bucket_pick(st, lh_http__header(req, LH_HTTP_HEADER_BUCKET), err);
+}
+
+/* The bucket of a write: unknown or unreachable is busy (503), since the client cannot fix
+ * it by changing the request body; the failure is journaled. */
+static lh_bucket *write_bucket(lh_http_req *req, const char *key, lh_err *err)
+{
+    lh_storage *st = lh_http__lake(req)->storage;
+    lh_bucket *b = lh_http__bucket(req, err);
+    if (!b) {
+        if (lh_http__param(req, "bucket"))
+            err->code = LH_BUSY;
+        return NULL;
+    }
+    if (lh_bucket_check_reachable(b, err) != 0) {
+        lh_storage_journal(st, lh_bucket_name(b), "write", key, err);
+        return NULL;
+    }
+    return b;
 }
 
 /* ---- PUT: the body streams into an lh_put --------------------------------------------- */
@@ -51,12 +73,15 @@ static int object_begin(lh_http_req *req, lh_err *err)
     const char *key = writable_key(req, err);
     if (!key)
         return -1;
-    lh_bucket *b = lh_http__bucket(req, err);
+    lh_bucket *b = write_bucket(req, key, err);
     if (!b)
         return -1;
     lh_put *p = lh_bucket_put_begin(b, key, err);
-    if (!p)
+    if (!p) {
+        if (err->code == LH_IO_ERROR)
+            lh_storage_journal(lh_http__lake(req)->storage, lh_bucket_name(b), "write", key, err);
         return -1;
+    }
     req->stream = p;
     return 0;
 }
@@ -84,11 +109,31 @@ int lh_http__put_object(lh_http_req *req, lh_err *err)
     lh_put *p = req->stream;
     req->stream = NULL; /* commit frees p whatever the outcome */
     uint64_t size = lh_put_size(p);
-    if (lh_put_commit(p, err) != 0)
+    const char *key = lh_http__param(req, "key");
+    lh_bucket *b = lh_http__bucket(req, err);
+    if (!b) {
+        lh_put_abort(p);
         return -1;
+    }
+    if (lh_put_commit(p, err) != 0) {
+        if (err->code == LH_IO_ERROR)
+            lh_storage_journal(lh_http__lake(req)->storage, lh_bucket_name(b), "write", key, err);
+        return -1;
+    }
+    /* The object is durable in its bucket; a failed rescue copy is journaled and reported,
+     * not an error of the put. */
+    bool rescued = false;
+    lh_err rerr = LH_ERR_INIT;
+    (void)lh_bucket_rescue_copy(b, key, &rescued, &rerr);
     json_t *doc = json_object();
-    json_object_set_new(doc, "key", json_string(lh_http__param(req, "key")));
+    json_object_set_new(doc, "key", json_string(key));
     json_object_set_new(doc, "size", json_integer((json_int_t)size));
+    /* The bucket route always says where the object went and whether it was copied; the
+     * header route keeps its {key, size} answer unless there is a rescue bucket to report. */
+    if (lh_http__param(req, "bucket"))
+        json_object_set_new(doc, "bucket", json_string(lh_bucket_name(b)));
+    if (lh_http__param(req, "bucket") || lh_storage_rescue(lh_http__lake(req)->storage))
+        json_object_set_new(doc, "rescued", json_boolean(rescued));
     return lh_http_reply_json(req, MHD_HTTP_CREATED, doc);
 }
 
@@ -101,7 +146,8 @@ int lh_http__get_object(lh_http_req *req, lh_err *err)
     if (!b)
         return -1;
     uint64_t size = 0;
-    int fd = lh_bucket_open_read(b, key, &size, err);
+    bool rescue_used = false;
+    int fd = lh_bucket_open_read_rescue(b, key, &size, &rescue_used, err);
     if (fd < 0)
         return -1;
     struct MHD_Response *resp;
@@ -117,6 +163,8 @@ int lh_http__get_object(lh_http_req *req, lh_err *err)
     if (!resp)
         return lh_err_set(err, LH_INTERNAL, "cannot create a response for '%s'", key);
     (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+    if (rescue_used)
+        (void)MHD_add_response_header(resp, LH_HTTP_HEADER_RESCUE_USED, "true");
     return lh_http__queue(req, MHD_HTTP_OK, resp, size);
 }
 
@@ -126,8 +174,15 @@ int lh_http__delete_object(lh_http_req *req, lh_err *err)
     lh_bucket *b = key ? lh_http__bucket(req, err) : NULL;
     if (!b)
         return -1;
-    if (lh_bucket_delete(b, key, err) != 0)
+    lh_err rerr = LH_ERR_INIT;
+    /* The copy goes first: an object whose copy outlived it would come back on a read. */
+    if (lh_bucket_rescue_delete(b, key, &rerr) != 0)
+        return (*err = rerr, -1);
+    if (lh_bucket_delete(b, key, err) != 0) {
+        if (err->code == LH_IO_ERROR)
+            lh_storage_journal(lh_http__lake(req)->storage, lh_bucket_name(b), "delete", key, err);
         return -1;
+    }
     json_t *doc = json_object();
     json_object_set_new(doc, "deleted", json_string(key));
     return lh_http_reply_json(req, MHD_HTTP_OK, doc);

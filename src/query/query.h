@@ -135,7 +135,29 @@ int lh_engine_json_to_parquet(lh_engine *e, const char *src_path, const lh_json_
  * {"col": ["v1", "v2", ...], ...}. New reference. For PII detection. */
 json_t *lh_engine_sample_values(lh_engine *e, const char *path, size_t per_column, lh_err *err);
 
+/* ---- resync (resync.c) ------------------------------------------------------------------ */
+
+/* Repairs catalog manifests from the Delta log and the Parquet footers of the live files
+ * (row counts; columns are checked against the table schema), for every dataset (dataset
+ * NULL) or one, keeping the rich metadata (lh_catalog_resync_manifest). Returns
+ * {"checked": N, "repaired": [{"dataset", "fixed": [..]}], "errors": [{"dataset", "file"?,
+ * "error"}]}, new reference: a live file that is missing or not readable Parquet, or a
+ * dataset whose log cannot be read, is an errors entry, never a failure of the call.
+ * NULL + not_found when the named dataset does not exist. */
+json_t *lh_engine_resync(lh_engine *e, const char *dataset, lh_err *err);
+
 /* ---- the lake: storage + catalog + engine, opened together ------------------------------ */
+
+/* Compacts dataset `name`: its live files are rewritten (zstd Parquet, about 128 MB per file)
+ * without the rows its tombstones hide, each new file is read back and the total row count
+ * checked, then one Delta commit swaps the old files for the new (retried a few times when a
+ * concurrent commit removed files we read). The applied tombstone batches are cleared when no
+ * other commit landed meanwhile, and the old files deleted, both after the commit is durable.
+ * Crash-safe at every step (fault points compact.after_write, after_verify, after_commit,
+ * after_clear). Returns {"dataset","files_before","files_after","rows_before","rows_after",
+ * "rows_dropped","bytes_before","bytes_after","version","tombstones_cleared","compacted"}.
+ * Codes: not_found, conflict, io_error, internal. */
+json_t *lh_engine_compact(lh_engine *e, const char *name, const char *actor, lh_err *err);
 
 typedef struct lh_lake {
     lh_config *config; /* borrowed */

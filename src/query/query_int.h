@@ -51,6 +51,11 @@ struct lh_engine {
     _Atomic uint64_t views_gen; /* catalog generation the views reflect (+1; 0 = never) */
     char **view_names;
     size_t nviews;
+    /* Tombstone key tables lh_tomb."<dataset>" made by the view sync (views.c), with the
+     * lh_tombstones.stamp each was loaded from, so unchanged key sets are not reloaded. */
+    char **tomb_names;
+    uint64_t *tomb_stamps;
+    size_t ntombs;
 };
 
 /* ---- pool.c ------------------------------------------------------------------------------ */
@@ -85,6 +90,18 @@ int lh_query__user_error(const char *msg, duckdb_error_type type, bool timed_out
                          lh_err *err);
 /* Runs one internal statement on con (our own SQL); internal with DuckDB's text on failure. */
 int lh_query__exec(duckdb_connection con, const char *sql, lh_err *err) LH_MUST_CHECK;
+
+/* ---- compact.c / views.c ----------------------------------------------------------------- */
+
+/* The SQL condition that keeps a row whose key column `col` is not among the keys of
+ * `table` (a one-column VARCHAR table, name already quoted): NULL keys are kept, others
+ * compared as text. Owned. */
+char *lh_query__tomb_keep_sql(const char *col, const char *table);
+/* Fills the (existing, empty) table [catalog.]schema.table's one VARCHAR column with keys
+ * through an appender on con (catalog NULL = the default): the keys never become SQL text. */
+int lh_query__tomb_fill(duckdb_connection con, const char *catalog, const char *schema,
+                        const char *table,
+                        const char *const *keys, size_t n, lh_err *err) LH_MUST_CHECK;
 
 /* ---- render.c ---------------------------------------------------------------------------- */
 

@@ -23,17 +23,25 @@ static bool path_within(const char *a, const char *b)
 static const lh_bucket *overlapping(const lh_storage *s, const char *root)
 {
     for (size_t i = 0; i < s->n_buckets; i++)
-        if (path_within(root, s->buckets[i].root) || path_within(s->buckets[i].root, root))
+        if (atomic_load(&s->buckets[i].removed))
+            continue;
+        else if (path_within(root, s->buckets[i].root) || path_within(s->buckets[i].root, root))
             return &s->buckets[i];
     return NULL;
 }
 
 static lh_bucket *find(lh_storage *s, const char *name)
 {
-    for (size_t i = 0; i < s->n_buckets; i++)
-        if (strcmp(s->buckets[i].name, name) == 0)
+    size_t n = s->n_buckets;
+    for (size_t i = 0; i < n; i++)
+        if (!atomic_load(&s->buckets[i].removed) && strcmp(s->buckets[i].name, name) == 0)
             return &s->buckets[i];
     return NULL;
+}
+
+lh_bucket *lh_storage__find(lh_storage *s, const char *name)
+{
+    return name ? find(s, name) : NULL;
 }
 
 /* Picks the put dir of b: the shared <data>/tmp/put when the root is inside the data dir on
@@ -60,8 +68,9 @@ static int choose_put_dir(lh_storage *s, lh_bucket *b, lh_err *err)
     return 0;
 }
 
-/* Adds bucket name at the absolute, existing directory root (taken). */
-static int add(lh_storage *s, const char *name, char *root, lh_err *err)
+/* Adds bucket name at the absolute, existing directory root (taken). The slot is filled
+ * completely before the count covers it: readers of a running server take no lock. */
+static int add(lh_storage *s, const char *name, char *root, bool rescue, lh_err *err)
 {
     if (s->n_buckets == LH_STORAGE_MAX_BUCKETS) {
         free(root);
@@ -69,13 +78,28 @@ static int add(lh_storage *s, const char *name, char *root, lh_err *err)
                           LH_STORAGE_MAX_BUCKETS);
     }
     lh_bucket *b = &s->buckets[s->n_buckets];
-    *b = (lh_bucket){.storage = s, .name = lh_xstrdup(name), .root = root};
-    s->n_buckets++; /* counted now, so close frees it whatever happens next */
-    return choose_put_dir(s, b, err);
+    b->storage = s;
+    b->name = lh_xstrdup(name);
+    b->root = root;
+    b->put_dir = NULL;
+    b->own_put_dir = false;
+    b->rescue = rescue;
+    b->configured = false;
+    b->provisioned = false;
+    atomic_store(&b->removed, false);
+    if (choose_put_dir(s, b, err) != 0) {
+        free(b->name);
+        free(b->root);
+        return -1;
+    }
+    if (rescue)
+        atomic_store(&s->rescue, b);
+    s->n_buckets++; /* publishes the slot */
+    return 0;
 }
 
-/* Resolves, creates and registers one configured bucket. */
-static int add_configured(lh_storage *s, const char *name, const char *root, lh_err *err)
+int lh_storage__add_bucket(lh_storage *s, const char *name, const char *root, bool rescue,
+                           lh_err *err)
 {
     if (!name || !lh_name_valid(name))
         return lh_err_set(err, LH_INVALID_ARGUMENT,
@@ -85,6 +109,13 @@ static int add_configured(lh_storage *s, const char *name, const char *root, lh_
         return lh_err_set(err, LH_INVALID_ARGUMENT, "bucket '%s' is configured twice", name);
     if (!root || !*root)
         return lh_err_set(err, LH_INVALID_ARGUMENT, "bucket '%s' has an empty root", name);
+    lh_bucket *r = atomic_load(&s->rescue);
+    if (rescue && r)
+        return lh_err_set(err, LH_INVALID_ARGUMENT, "bucket '%s' cannot be a rescue bucket: "
+                          "'%s' is already the rescue bucket", name, r->name);
+    if (rescue && strcmp(name, LH_BUCKET_PRIMARY) == 0)
+        return lh_err_set(err, LH_INVALID_ARGUMENT,
+                          "the primary bucket cannot be the rescue bucket");
     char *path = root[0] == '/' ? lh_xstrdup(root) : lh_xasprintf("%s/%s", s->data_dir, root);
     if (lh_mkdirs(path, err) != 0) {
         free(path);
@@ -105,7 +136,7 @@ static int add_configured(lh_storage *s, const char *name, const char *root, lh_
         free(abs);
         return -1;
     }
-    return add(s, name, abs, err);
+    return add(s, name, abs, rescue, err);
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -129,7 +160,8 @@ static int add_discovered(lh_storage *s, lh_err *err)
     size_t n = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
-        if (!lh_name_valid(de->d_name) || find(s, de->d_name) || n == LH_STORAGE_MAX_BUCKETS)
+        if (!lh_name_valid(de->d_name) || find(s, de->d_name) ||
+            lh_storage__forgotten(s, de->d_name) || n == LH_STORAGE_MAX_BUCKETS)
             continue;
         names = lh_xrealloc(names, (n + 1) * sizeof *names);
         names[n++] = lh_xstrdup(de->d_name);
@@ -148,7 +180,7 @@ static int add_discovered(lh_storage *s, lh_err *err)
                         LH_STORAGE_MAX_BUCKETS);
             free(root);
         } else {
-            rc = add(s, names[i], root, err);
+            rc = add(s, names[i], root, false, err);
         }
         free(names[i]);
     }
@@ -157,33 +189,80 @@ static int add_discovered(lh_storage *s, lh_err *err)
     return rc;
 }
 
+static bool is_rescue(const char *role)
+{
+    return role && strcmp(role, LH_BUCKET_ROLE_RESCUE) == 0;
+}
+
 int lh_storage__register_buckets(lh_storage *s, const lh_bucket_spec *specs, size_t n,
                                  lh_err *err)
 {
     /* primary first, wherever the configuration lists it. */
     const char *primary_root = LH_CONFIG_BUCKET_DIR "/" LH_BUCKET_PRIMARY;
+    const char *primary_role = NULL;
     for (size_t i = 0; i < n; i++)
-        if (specs[i].name && strcmp(specs[i].name, LH_BUCKET_PRIMARY) == 0)
+        if (specs[i].name && strcmp(specs[i].name, LH_BUCKET_PRIMARY) == 0) {
             primary_root = specs[i].root;
-    if (add_configured(s, LH_BUCKET_PRIMARY, primary_root, err) != 0)
+            primary_role = specs[i].role;
+        }
+    if (lh_storage__add_bucket(s, LH_BUCKET_PRIMARY, primary_root, is_rescue(primary_role),
+                               err) != 0)
         return -1;
+    s->buckets[0].configured = true;
     for (size_t i = 0; i < n; i++) {
         if (specs[i].name && strcmp(specs[i].name, LH_BUCKET_PRIMARY) == 0)
             continue;
-        if (add_configured(s, specs[i].name, specs[i].root, err) != 0)
+        if (specs[i].role && strcmp(specs[i].role, LH_BUCKET_ROLE_DATA) != 0 &&
+            !is_rescue(specs[i].role))
+            return lh_err_set(err, LH_INVALID_ARGUMENT, "bucket '%s': role must be \"data\" "
+                              "or \"rescue\"", specs[i].name ? specs[i].name : "");
+        if (lh_storage__add_bucket(s, specs[i].name, specs[i].root, is_rescue(specs[i].role),
+                                   err) != 0)
             return -1;
+        s->buckets[s->n_buckets - 1].configured = true;
     }
+    if (lh_storage__load_registry(s, err) != 0)
+        return -1;
     return add_discovered(s, err);
 }
 
 size_t lh_storage_bucket_count(const lh_storage *s)
 {
-    return s->n_buckets;
+    size_t n = s->n_buckets, live = 0;
+    for (size_t i = 0; i < n; i++)
+        live += !atomic_load(&s->buckets[i].removed);
+    return live;
 }
 
 lh_bucket *lh_storage_bucket_at(lh_storage *s, size_t i)
 {
-    return i < s->n_buckets ? &s->buckets[i] : NULL;
+    size_t n = s->n_buckets;
+    for (size_t k = 0; k < n; k++) {
+        if (atomic_load(&s->buckets[k].removed))
+            continue;
+        if (i-- == 0)
+            return &s->buckets[k];
+    }
+    return NULL;
+}
+
+lh_bucket *lh_storage_rescue(lh_storage *s)
+{
+    return atomic_load(&s->rescue);
+}
+
+const char *lh_bucket_role(const lh_bucket *b)
+{
+    return b->rescue ? LH_BUCKET_ROLE_RESCUE : LH_BUCKET_ROLE_DATA;
+}
+
+int lh_storage__check_write(const lh_bucket *b, const char *key, lh_err *err)
+{
+    if (b->rescue && key && (lh_str_has_prefix(key, "datasets/") ||
+                             lh_str_has_prefix(key, "_catalog/")))
+        return lh_err_set(err, LH_CONFLICT, "bucket '%s' is the rescue bucket: it holds copies "
+                          "of other buckets' objects, not datasets", b->name);
+    return 0;
 }
 
 lh_bucket *lh_storage_bucket(lh_storage *s, const char *name, lh_err *err)
@@ -206,8 +285,10 @@ lh_bucket *lh_storage_bucket_pick(lh_storage *s, const char *name, lh_err *err)
         return b;
     lh_buf known;
     lh_buf_init(&known);
+    size_t shown = 0;
     for (size_t i = 0; i < s->n_buckets; i++)
-        lh_buf_printf(&known, "%s%s", i ? ", " : "", s->buckets[i].name);
+        if (!atomic_load(&s->buckets[i].removed))
+            lh_buf_printf(&known, "%s%s", shown++ ? ", " : "", s->buckets[i].name);
     if (lh_name_valid(name))
         lh_err_set(err, LH_INVALID_ARGUMENT, "unknown bucket '%s': known buckets are %s", name,
                    known.data);

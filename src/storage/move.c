@@ -46,6 +46,8 @@ int lh_storage__copy_in(lh_bucket *b, int src_fd, const char *key, bool exclusiv
 
 int lh_bucket_adopt_file(lh_bucket *b, const char *key, const char *scratch_path, lh_err *err)
 {
+    if (lh_storage__check_write(b, key, err) != 0)
+        return -1;
     char *dest = lh_storage__key_path(b, key, err);
     if (dest == NULL)
         return -1;
@@ -143,7 +145,9 @@ int lh_bucket_link(lh_bucket *b, const char *src_key, const char *dst_key, lh_er
 {
     int rc = -1;
     char *src = lh_storage__key_path(b, src_key, err);
-    char *dst = src != NULL ? lh_storage__key_path(b, dst_key, err) : NULL;
+    char *dst = src != NULL && lh_storage__check_write(b, dst_key, err) == 0
+                    ? lh_storage__key_path(b, dst_key, err)
+                    : NULL;
     if (dst == NULL)
         goto out;
     for (int attempt = 0;; attempt++) {

@@ -92,6 +92,8 @@ lh_put *lh_bucket_put_begin(lh_bucket *b, const char *key, lh_err *err)
     if (dest == NULL)
         return NULL;
     free(dest);
+    if (lh_storage__check_write(b, key, err) != 0)
+        return NULL;
     char uuid[37];
     lh_uuid4(uuid);
     char *tmp = lh_xasprintf("%s/%ld.%s", b->put_dir, (long)getpid(), uuid);

@@ -95,11 +95,14 @@ lh_storage *lh_storage_open_with(const char *data_dir, const lh_bucket_spec *spe
     }
     lh_storage *s = lh_xcalloc(1, sizeof *s);
     s->data_dir = abs;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->journal_lock, NULL);
     char pid_dir[64];
     snprintf(pid_dir, sizeof pid_dir, "tmp/work/%ld", (long)getpid());
     if (make_dir(abs, "buckets", NULL, err) != 0 ||
         make_dir(abs, "tmp/put", &s->put_dir, err) != 0 ||
         make_dir(abs, pid_dir, &s->work_dir, err) != 0 ||
+        lh_storage__load_secrets(s, err) != 0 ||
         lh_storage__register_buckets(s, specs, n, err) != 0) {
         lh_err_prefix(err, "cannot open data directory '%s': ", data_dir);
         lh_storage_close(s);
@@ -130,6 +133,10 @@ void lh_storage_close(lh_storage *s)
         if (s->buckets[i].own_put_dir)
             free(s->buckets[i].put_dir);
     }
+    json_decref(s->registry);
+    json_decref(s->secrets);
+    pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->journal_lock);
     free(s->data_dir);
     free(s->put_dir);
     free(s->work_dir);

@@ -117,4 +117,54 @@ void lh_object_infos_free(lh_object_info *infos, size_t n);
 /* Deletes key; removes directories left empty up to the bucket root. not_found if missing. */
 int lh_bucket_delete(lh_bucket *b, const char *key, lh_err *err) LH_MUST_CHECK;
 
+/* ---- roles, run-time buckets, rescue, error journal (issue 4) ------------------------------ */
+
+/* "data" or "rescue" (LH_BUCKET_ROLE_*). The rescue bucket refuses writes under datasets/ and
+ * _catalog/ (conflict): it holds copies, never a dataset's commits. */
+const char *lh_bucket_role(const lh_bucket *b);
+/* The rescue bucket (at most one), or NULL. */
+lh_bucket *lh_storage_rescue(lh_storage *s);
+/* Adds a bucket at run time: root (absolute, or relative to the data dir; NULL or "" is
+ * buckets/<name>) is created, role is "data" (NULL) or "rescue", and the definition is saved
+ * atomically in <data>/_buckets.json, which every later open merges with the configuration.
+ * conflict for an existing name or a second rescue bucket; invalid_argument for a bad name,
+ * role or an overlapping root. Borrowed. */
+lh_bucket *lh_storage_provision(lh_storage *s, const char *name, const char *root,
+                                const char *role, lh_err *err);
+/* Forgets a run-time or discovered bucket (its data stays on disk; later opens skip it).
+ * not_found for an unknown bucket; conflict for primary, the rescue bucket, a configured
+ * bucket, or one holding datasets. Pointers to it stay valid until close. */
+int lh_storage_forget(lh_storage *s, const char *name, lh_err *err) LH_MUST_CHECK;
+
+/* busy (HTTP 503) "bucket 'x' is unreachable: ..." when b's root is missing, not a
+ * directory, or not writable. Callers check before a write. */
+int lh_bucket_check_reachable(lh_bucket *b, lh_err *err) LH_MUST_CHECK;
+/* Copies key of data bucket b into the rescue bucket at "<bucket>/<key>" (nothing to do, and
+ * *copied false, when there is no rescue bucket or b is it). A failure is journaled. */
+int lh_bucket_rescue_copy(lh_bucket *b, const char *key, bool *copied, lh_err *err);
+/* Deletes the rescue copy of key (a missing copy is fine; a failure is journaled). */
+int lh_bucket_rescue_delete(lh_bucket *b, const char *key, lh_err *err) LH_MUST_CHECK;
+/* lh_bucket_open_read, falling back to the rescue copy when the read fails in b (root gone,
+ * EIO, EACCES, or the object missing while its copy exists): *used says so, and the failure
+ * is journaled. Without a copy: not_found for a plain miss, busy when the bucket failed. */
+int lh_bucket_open_read_rescue(lh_bucket *b, const char *key, uint64_t *size, bool *used,
+                               lh_err *err);
+/* Writes, reads back and deletes a probe file in b's root (under .lakehouse-tmp/);
+ * *latency_ms is the time taken, success or not. io_error naming the step that failed. */
+int lh_bucket_probe(lh_bucket *b, double *latency_ms, lh_err *err) LH_MUST_CHECK;
+
+/* A credential of bucket from <data>/secrets.toml ([buckets.<name>] access_key / secret_key,
+ * key is "access_key" or "secret_key"), or NULL. The file must be mode 0600 or stricter, or
+ * open fails naming it and its mode. Borrowed; never log or answer it (show "***"). */
+const char *lh_storage_bucket_secret(const lh_storage *s, const char *bucket, const char *key);
+
+/* Ceiling of <data>/_errors/bucket_errors.jsonl before it rotates to .1. */
+#define LH_STORAGE_JOURNAL_MAX (16 * 1024 * 1024)
+/* Appends {"time","bucket","op","key","code","error"} to the bucket error journal (and logs
+ * a warning). Never fails: a journal that cannot be written is logged. key may be NULL. */
+void lh_storage_journal(lh_storage *s, const char *bucket, const char *op, const char *key,
+                        const lh_err *e);
+/* The newest `limit` journal lines, newest first, as a JSON array (new reference). */
+json_t *lh_storage_journal_tail(lh_storage *s, size_t limit, lh_err *err);
+
 #endif

@@ -3,6 +3,9 @@
 #ifndef LH_STORAGE_INT_H
 #define LH_STORAGE_INT_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "storage/storage.h"
 
 /* A ceiling on how many bucket directories open registers. */
@@ -24,6 +27,11 @@ struct lh_bucket {
     char *put_dir; /* where this bucket's temp files go: the storage's put_dir (shared) or
                       <root>/.lakehouse-tmp (own_put_dir) */
     bool own_put_dir;
+    bool rescue;      /* role "rescue": holds copies of the data buckets' objects */
+    bool configured;  /* declared in the configuration (cannot be forgotten at run time) */
+    bool provisioned; /* added by lh_storage_provision (kept in <data>/_buckets.json) */
+    _Atomic bool removed; /* forgotten at run time: invisible, but the slot (and every
+                             pointer into it) stays valid until close */
 };
 
 struct lh_storage {
@@ -31,7 +39,14 @@ struct lh_storage {
     char *put_dir;  /* <data>/tmp/put */
     char *work_dir; /* <data>/tmp/work/<pid> */
     lh_bucket buckets[LH_STORAGE_MAX_BUCKETS];
-    size_t n_buckets;
+    /* Slots in use (live or removed). A slot is filled before the count covers it, so
+     * readers need no lock; provision and forget serialize on lock. */
+    _Atomic size_t n_buckets;
+    _Atomic(lh_bucket *) rescue; /* the rescue bucket, or NULL */
+    pthread_mutex_t lock;         /* provision/forget and the registry file */
+    json_t *registry;             /* <data>/_buckets.json: {"buckets":[...],"forgotten":[...]} */
+    json_t *secrets;              /* <data>/secrets.toml as JSON, or NULL (secrets.c) */
+    pthread_mutex_t journal_lock; /* appends to the error journal */
 };
 
 struct lh_put {
@@ -48,6 +63,27 @@ struct lh_put {
  * Creates the roots. invalid_argument for a bad or duplicate name or overlapping roots. */
 int lh_storage__register_buckets(lh_storage *s, const lh_bucket_spec *specs, size_t n,
                                  lh_err *err) LH_MUST_CHECK;
+
+/* Adds one bucket by name and root (absolute, or relative to the data dir): creates and
+ * canonicalizes the root, refuses a bad or duplicate name and overlapping roots, picks its put
+ * dir, and only then publishes the slot (registry.c / buckets.c). */
+int lh_storage__add_bucket(lh_storage *s, const char *name, const char *root, bool rescue,
+                           lh_err *err) LH_MUST_CHECK;
+/* The live bucket called name, or NULL. */
+lh_bucket *lh_storage__find(lh_storage *s, const char *name);
+/* Loads <data>/_buckets.json (run-time provisioned buckets) into s->registry and registers
+ * the buckets it lists that the configuration does not (registry.c). A bucket that cannot be
+ * registered is skipped with a warning, so one bad mount does not stop the server. */
+int lh_storage__load_registry(lh_storage *s, lh_err *err) LH_MUST_CHECK;
+/* Loads <data>/secrets.toml (absent is fine): invalid_argument naming the file when its mode
+ * lets anyone but the owner read or write it, or when it is not [buckets.<name>] tables of
+ * access_key / secret_key strings. Values never reach a message (secrets.c). */
+int lh_storage__load_secrets(lh_storage *s, lh_err *err) LH_MUST_CHECK;
+/* Whether name was forgotten at run time (discovery skips it). */
+bool lh_storage__forgotten(const lh_storage *s, const char *name);
+/* conflict when b is the rescue bucket and key is where datasets live ("datasets/",
+ * "_catalog/"): the rescue bucket holds copies only, never a dataset's commits. */
+int lh_storage__check_write(const lh_bucket *b, const char *key, lh_err *err) LH_MUST_CHECK;
 
 /* Finishes a put: fsync + close the temp file, then rename it over the key (exclusive =
  * false) or link(2) it to the key and fail with conflict when the key exists (exclusive =

@@ -94,7 +94,7 @@ Test(catalog_buckets, create_in_second_bucket_reopen_append)
 {
     bcat t = {0};
     bcat_init(&t);
-    lh_bucket_spec specs[] = {{"archive", t.far}};
+    lh_bucket_spec specs[] = {{.name = "archive", .root = t.far}};
     bcat_open(&t, specs, 1);
     add_in_ok(&t, "events", "archive", 0);
     add_in_ok(&t, "local", NULL, 0);
@@ -149,7 +149,7 @@ Test(catalog_buckets, another_or_unknown_bucket_is_refused)
 {
     bcat t = {0};
     bcat_init(&t);
-    lh_bucket_spec specs[] = {{"archive", t.far}};
+    lh_bucket_spec specs[] = {{.name = "archive", .root = t.far}};
     bcat_open(&t, specs, 1);
     add_in_ok(&t, "jobs", NULL, 0);
     lh_err err = LH_ERR_INIT;
@@ -187,7 +187,7 @@ Test(catalog_buckets, name_clash_keeps_the_first_bucket)
 {
     bcat t = {0};
     bcat_init(&t);
-    lh_bucket_spec archive = {"archive", t.far}, cold = {"cold", "cold"};
+    lh_bucket_spec archive = {.name = "archive", .root = t.far}, cold = {.name = "cold", .root = "cold"};
     create_alone(&t, &cold, "dup");
     create_alone(&t, NULL, "dup"); /* primary */
     create_alone(&t, &archive, "dup2");

@@ -603,7 +603,7 @@ Test(config, bucket_file_errors)
 {
     expect_file_error("[buckets.archive]\nroot = \"/a\"\nrot = \"/b\"\n", LH_INVALID_ARGUMENT,
                       "config '%s': unknown config key 'buckets.archive.rot' (a bucket has "
-                      "only 'root')");
+                      "only 'root' and 'role')");
     expect_file_error("[buckets.Archive]\nroot = \"/a\"\n", LH_INVALID_ARGUMENT,
                       "config '%s': buckets: invalid bucket name 'Archive' (use "
                       "[a-z_][a-z0-9_]{0,62})");

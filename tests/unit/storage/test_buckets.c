@@ -66,7 +66,7 @@ Test(buckets, configured_buckets_in_order_with_absolute_roots)
 {
     char far[128];
     snprintf(far, sizeof far, "%s/archive", g_far);
-    lh_bucket_spec specs[] = {{"archive", far}, {"cold", "cold/store"}};
+    lh_bucket_spec specs[] = {{"archive", far, NULL}, {"cold", "cold/store", NULL}};
     /* A directory under buckets/ that nobody configured is still a bucket, after them. */
     char stray[256];
     snprintf(stray, sizeof stray, "%s/buckets/aaa", g_dir);
@@ -97,7 +97,7 @@ Test(buckets, primary_may_have_its_own_root)
 {
     char root[128];
     snprintf(root, sizeof root, "%s/prim", g_far);
-    lh_bucket_spec specs[] = {{"extra", "x"}, {"primary", root}};
+    lh_bucket_spec specs[] = {{"extra", "x", NULL}, {"primary", root, NULL}};
     lh_storage *s = open_specs(specs, 2);
     lh_err err = LH_ERR_INIT;
     lh_bucket *b = lh_storage_bucket(s, "primary", &err);
@@ -114,23 +114,23 @@ Test(buckets, bad_configurations_are_refused)
 {
     char p[256];
     snprintf(p, sizeof p, "%s/buckets/primary/inner", g_dir);
-    lh_bucket_spec inside[] = {{"inner", p}};
+    lh_bucket_spec inside[] = {{"inner", p, NULL}};
     expect_open_error(inside, 1, "overlaps bucket 'primary'");
-    lh_bucket_spec holds[] = {{"all", "."}};
+    lh_bucket_spec holds[] = {{"all", ".", NULL}};
     expect_open_error(holds, 1, "bucket roots must not contain each other");
-    lh_bucket_spec same[] = {{"a", "shared"}, {"b", "shared"}};
+    lh_bucket_spec same[] = {{"a", "shared", NULL}, {"b", "shared", NULL}};
     expect_open_error(same, 2, "bucket 'b'");
-    lh_bucket_spec twice[] = {{"a", "one"}, {"a", "two"}};
+    lh_bucket_spec twice[] = {{"a", "one", NULL}, {"a", "two", NULL}};
     expect_open_error(twice, 2, "bucket 'a' is configured twice");
-    lh_bucket_spec bad[] = {{"Bad-Name", "x"}};
+    lh_bucket_spec bad[] = {{"Bad-Name", "x", NULL}};
     expect_open_error(bad, 1, "invalid bucket name");
-    lh_bucket_spec empty[] = {{"e", ""}};
+    lh_bucket_spec empty[] = {{"e", "", NULL}};
     expect_open_error(empty, 1, "empty root");
 }
 
 Test(buckets, pick_names_the_known_buckets)
 {
-    lh_bucket_spec specs[] = {{"archive", "arch"}};
+    lh_bucket_spec specs[] = {{"archive", "arch", NULL}};
     lh_storage *s = open_specs(specs, 1);
     lh_err err = LH_ERR_INIT;
     cr_expect_str_eq(lh_bucket_name(lh_storage_bucket_pick(s, NULL, &err)), "primary");
@@ -152,7 +152,7 @@ Test(buckets, pick_names_the_known_buckets)
  * temp dir is neither listed nor reachable by a key, and nothing is left in it. */
 Test(buckets, far_bucket_objects_round_trip)
 {
-    lh_bucket_spec specs[] = {{"far", g_far}};
+    lh_bucket_spec specs[] = {{"far", g_far, NULL}};
     lh_storage *s = open_specs(specs, 1);
     lh_err err = LH_ERR_INIT;
     lh_bucket *b = lh_storage_bucket(s, "far", &err);
@@ -216,7 +216,7 @@ Test(buckets, far_bucket_objects_round_trip)
  * dir; the next open removes it. */
 Test(buckets, dead_puts_in_a_far_bucket_are_swept)
 {
-    lh_bucket_spec specs[] = {{"far", g_far}};
+    lh_bucket_spec specs[] = {{"far", g_far, NULL}};
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
