@@ -48,6 +48,7 @@ test-asan: setup
 bench: build
 	bench/sql/run.sh
 	bench/ingest/run.sh
+	bench/compact/run.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -268,6 +268,7 @@ lh_catalog *lh_catalog_open(lh_storage *storage, lh_err *err)
         free(c);
         return NULL;
     }
+    c->current->views = lh_cat__views_load(c); /* nobody else sees c yet */
     pthread_mutex_init(&c->snap_mu, NULL);
     pthread_mutex_init(&c->publish_mu, NULL);
     for (size_t i = 0; i < LH_CAT_COMMIT_STRIPES; i++)

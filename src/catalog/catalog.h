@@ -209,6 +209,14 @@ typedef struct lh_file_rows {
 int lh_catalog_resync_manifest(lh_catalog *c, const char *name, const lh_file_rows *rows,
                                size_t nrows, json_t **fixed, lh_err *err) LH_MUST_CHECK;
 
+/* Stamps the bucket on legacy manifests: every _catalog/datasets/<name>.json of every data
+ * bucket (the rescue bucket is skipped) that is format 1 or has no "bucket" gets "bucket":
+ * <the bucket it was found in> and format_version 2, rewritten atomically under the name's
+ * commit stripe. Idempotent. Returns {"checked": N, "migrated": [names], "skipped":
+ * [{name, bucket, reason}]} (malformed manifests, left for open's repair); new reference.
+ * Codes: io_error (a bucket or manifest unreadable or unwritable), too_large. */
+json_t *lh_catalog_migrate_buckets(lh_catalog *c, lh_err *err);
+
 /* ---- tombstones (soft delete) ------------------------------------------------------------ */
 
 /* Ceilings: keys per batch, per dataset (all batches), bytes per key (its text form). */
@@ -281,5 +289,39 @@ int lh_catalog_replace_files(lh_catalog *c, const char *name, int64_t expected_v
  * logged (a later open sweeps what is left). */
 void lh_catalog_delete_unreferenced(lh_catalog *c, const char *name, const char *const *paths,
                                     size_t n);
+
+/* ---- AI-safe views (views_meta.c) -------------------------------------------------------- */
+
+/* Ceilings: views per lake, conditions per row filter, values per "in" list, bytes of one
+ * string value in a filter. */
+#define LH_VIEWS_MAX 1000
+#define LH_VIEW_FILTERS_MAX 64
+#define LH_VIEW_IN_MAX 1000
+#define LH_VIEW_VALUE_MAX 4096
+
+/* Validates a view definition against the current snapshot and persists it as
+ * _catalog/views/<name>.json in the primary bucket (atomically), then publishes a snapshot
+ * holding it (the generation moves, so the query views follow). def is
+ * {"name", "dataset", "columns": [..], "row_filter"?: {column, op, value} or [..] (ANDed),
+ *  "redactions"?: {"<col>": "null" | "hash" | {"mask": {"keep_prefix", "keep_suffix"}}}}
+ * with op one of = != < <= > >= in like "is null" "is not null"; values are JSON scalars
+ * (an array of them for "in", a string for like, none for the null tests). *out (may be
+ * NULL) gets the stored, normalised definition (new reference: row_filter always a list,
+ * column names in the table's spelling, "created_at"). Codes: invalid_argument, not_found
+ * (no such dataset), conflict (the name is taken by a view or a dataset), too_large,
+ * io_error. */
+int lh_catalog_create_view(lh_catalog *c, const json_t *def, json_t **out,
+                           lh_err *err) LH_MUST_CHECK;
+/* Deletes view `name` (its file, then a snapshot without it). Codes: not_found, io_error. */
+int lh_catalog_drop_view(lh_catalog *c, const char *name, lh_err *err) LH_MUST_CHECK;
+/* The views of a snapshot, sorted by name, as their normalised definitions (borrowed for the
+ * life of the snapshot). */
+size_t lh_catalog_snap_view_count(const lh_catalog_snap *s);
+const json_t *lh_catalog_snap_view_at(const lh_catalog_snap *s, size_t i);
+const json_t *lh_catalog_snap_find_view(const lh_catalog_snap *s, const char *name);
+/* The lake's hash salt as 64 hex digits (32 random bytes made once, kept in
+ * _catalog/views/_salt), or NULL when it could not be read or made (hash redactions then
+ * cannot be built). Borrowed for the life of the snapshot. */
+const char *lh_catalog_snap_views_salt(const lh_catalog_snap *s);
 
 #endif

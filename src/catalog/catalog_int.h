@@ -14,6 +14,8 @@
 #define LH_CAT_COMMIT_ATTEMPTS 16
 /* History entries kept in memory and in the manifest (the log keeps everything). */
 #define LH_CAT_HISTORY_MAX 1000
+/* The manifest format written today (1 had no metadata or bucket; both still load). */
+#define LH_CAT_MANIFEST_FORMAT 2
 /* Ceilings on rich metadata (lh_catalog_patch_metadata; longer values are too_large). */
 #define LH_CAT_TAGS_MAX 64
 #define LH_CAT_TAG_LEN_MAX 64
@@ -72,6 +74,7 @@ struct lh_catalog_snap {
     size_t n;
     lh_cat__entry **items; /* sorted by name */
     lh_cat__hidx *hidx;    /* never NULL once published */
+    struct lh_cat__views *views; /* AI-safe views (views_meta.c); NULL when none loaded */
 };
 
 struct lh_catalog {
@@ -213,5 +216,23 @@ int lh_cat__manifest_write(lh_bucket *b, const lh_cat__entry *e, lh_err *err);
  * exists and is at the entry's version (no rewrite needed). Never fails: a bad manifest is
  * ignored (an old one without the metadata members loads with defaults). */
 void lh_cat__manifest_merge(lh_bucket *b, lh_cat__entry *e, bool *current);
+
+/* ---- AI-safe views (views_meta.c) ------------------------------------------------------ */
+
+/* The view definitions of a snapshot: immutable, refcounted, shared until a view changes. */
+typedef struct lh_cat__views {
+    atomic_int refs;
+    json_t **defs; /* normalised definitions, sorted by "name" */
+    size_t n;
+    char *salt;    /* 64 hex digits, or NULL */
+} lh_cat__views;
+
+void lh_cat__views_ref(lh_cat__views *v);
+void lh_cat__views_unref(lh_cat__views *v);
+/* Loads _catalog/views/ of the primary bucket and the salt when there is one (it is made
+ * with the first view). A bad file is skipped with a warning. Never NULL. */
+lh_cat__views *lh_cat__views_load(lh_catalog *c);
+/* Swaps in a snapshot with the same datasets and views v (referenced), as generation+1. */
+void lh_cat__publish_views(lh_catalog *c, lh_cat__views *v);
 
 #endif

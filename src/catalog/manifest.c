@@ -11,7 +11,6 @@
 #include "catalog/catalog_int.h"
 
 /* 1: columns, lineage; 2: + rich metadata, column description/pii/sensitive. */
-#define LH_CAT_MANIFEST_FORMAT 2
 
 char *lh_cat__manifest_key(const char *name)
 {

@@ -41,6 +41,7 @@ void lh_catalog_snap_unref(lh_catalog_snap *s)
         lh_cat__entry_unref(s->items[i]);
     free(s->items);
     lh_cat__hidx_unref(s->hidx);
+    lh_cat__views_unref(s->views);
     free(s);
 }
 
@@ -126,6 +127,9 @@ void lh_cat__publish(lh_catalog *c, lh_cat__entry *e)
     lh_catalog_snap *next = lh_cat__snap_new(items, n, old->generation + 1);
     free(items);
     next->hidx = lh_cat__hidx_with(old->hidx, e); /* shared unless e brings new hashes */
+    next->views = old->views;
+    if (next->views)
+        lh_cat__views_ref(next->views);
 
     pthread_mutex_lock(&c->snap_mu);
     lh_catalog_snap *prev = c->current;
@@ -136,4 +140,25 @@ void lh_cat__publish(lh_catalog *c, lh_cat__entry *e)
 
     lh_catalog_snap_unref(prev); /* the catalog's reference */
     lh_catalog_snap_unref(old);  /* ours */
+}
+
+void lh_cat__publish_views(lh_catalog *c, lh_cat__views *v)
+{
+    pthread_mutex_lock(&c->publish_mu);
+    lh_catalog_snap *old = lh_catalog_snapshot(c);
+    lh_catalog_snap *next = lh_cat__snap_new(old->items, old->n, old->generation + 1);
+    next->hidx = old->hidx;
+    atomic_fetch_add_explicit(&next->hidx->refs, 1, memory_order_relaxed);
+    next->views = v;
+    lh_cat__views_ref(v);
+
+    pthread_mutex_lock(&c->snap_mu);
+    lh_catalog_snap *prev = c->current;
+    c->current = next;
+    atomic_store(&c->generation, next->generation);
+    pthread_mutex_unlock(&c->snap_mu);
+    pthread_mutex_unlock(&c->publish_mu);
+
+    lh_catalog_snap_unref(prev);
+    lh_catalog_snap_unref(old);
 }

@@ -55,6 +55,7 @@ static const setting settings[] = {
     {"server.max_upload_bytes", NULL, K_SIZE, FIELD(max_upload_bytes), 1, SIZE_MAX_BYTES, NULL},
     {"server.log_level", "LAKEHOUSE_LOG_LEVEL", K_STRING, FIELD(log_level), 0, 0,
      check_log_level},
+    {"server.secrets_file", NULL, K_STRING, FIELD(secrets_file), 0, 0, NULL},
     {"query.timeout_ms", NULL, K_INT, FIELD(query_timeout_ms), 1, 24 * 3600 * 1000, NULL},
     {"query.max_rows", NULL, K_COUNT, FIELD(query_max_rows), 1, SIZE_MAX_BYTES, NULL},
     {"query.max_result_bytes", NULL, K_SIZE, FIELD(query_max_bytes), 1, SIZE_MAX_BYTES, NULL},
@@ -76,6 +77,7 @@ void lh_config_init(lh_config *c)
     c->max_body_bytes = INT64_C(1) << 20;
     c->max_upload_bytes = INT64_C(16) << 30;
     c->log_level = lh_xstrdup("info");
+    c->secrets_file = lh_xstrdup(""); /* "" = <data>/secrets.toml */
     c->query_timeout_ms = 30000;
     c->query_max_rows = 10000000;
     c->query_max_bytes = INT64_C(4) << 30;
@@ -93,10 +95,11 @@ void lh_config_release(lh_config *c)
     free(c->data_dir);
     free(c->listen_host);
     free(c->log_level);
+    free(c->secrets_file);
     free(c->query_memory_limit);
     lh_config__buckets_free(c->buckets, c->nbuckets);
     c->config_path = c->data_dir = c->listen_host = c->log_level = NULL;
-    c->query_memory_limit = NULL;
+    c->query_memory_limit = c->secrets_file = NULL;
     c->buckets = NULL;
     c->nbuckets = 0;
 }
@@ -109,6 +112,7 @@ static void config_copy(lh_config *dst, const lh_config *src)
     dst->data_dir = lh_xstrdup(src->data_dir);
     dst->listen_host = lh_xstrdup(src->listen_host);
     dst->log_level = lh_xstrdup(src->log_level);
+    dst->secrets_file = lh_xstrdup(src->secrets_file);
     dst->query_memory_limit = lh_xstrdup(src->query_memory_limit);
     dst->buckets = lh_config__buckets_copy(src->buckets, src->nbuckets);
 }

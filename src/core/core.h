@@ -262,6 +262,8 @@ typedef struct lh_config {
     int64_t max_body_bytes;  /* server.max_body_bytes (JSON bodies)         1 MiB */
     int64_t max_upload_bytes;/* server.max_upload_bytes (uploads, objects)  16 GiB */
     char *log_level;         /* server.log_level     LAKEHOUSE_LOG_LEVEL    info */
+    char *secrets_file;      /* server.secrets_file (bucket credentials)    "" */
+                             /* "" = <data>/secrets.toml; relative = to the data dir */
     int query_timeout_ms;    /* query.timeout_ms                            30000 */
     int64_t query_max_rows;  /* query.max_rows (per result)                 10000000 */
     int64_t query_max_bytes; /* query.max_result_bytes                      4 GiB */

@@ -74,11 +74,16 @@ int lh_http__list_datasets(lh_http_req *req, lh_err *err);
 int lh_http__get_dataset(lh_http_req *req, lh_err *err);
 int lh_http__patch_metadata(lh_http_req *req, lh_err *err);
 int lh_http__resync_missing(lh_http_req *req, lh_err *err);
+int lh_http__migrate_buckets(lh_http_req *req, lh_err *err); /* routes_migrate.c */
 int lh_http__post_sql(lh_http_req *req, lh_err *err);
 int lh_http__ingest_file(lh_http_req *req, lh_err *err);
 int lh_http__post_tombstone(lh_http_req *req, lh_err *err); /* routes_tombstone.c */
 int lh_http__get_tombstones(lh_http_req *req, lh_err *err);
 int lh_http__post_compact(lh_http_req *req, lh_err *err);   /* routes_compact.c */
+int lh_http__create_view(lh_http_req *req, lh_err *err);    /* routes_views.c */
+int lh_http__list_views(lh_http_req *req, lh_err *err);
+int lh_http__get_view(lh_http_req *req, lh_err *err);
+int lh_http__delete_view(lh_http_req *req, lh_err *err);
 
 /* The table (routes.c). */
 extern const lh_http_route lh_http__routes[];

@@ -33,7 +33,12 @@ const lh_http_route lh_http__routes[] = {
     {"PATCH",  "/catalog/datasets/by-name/{name}/metadata", lh_http__patch_metadata, BODY, LH_BODY_JSON},
     {"POST",   "/catalog/datasets/by-name/{name}/tombstone", lh_http__post_tombstone, TOMBS, LH_BODY_JSON},
     {"GET",    "/catalog/datasets/by-name/{name}/tombstone", lh_http__get_tombstones, BODY, LH_BODY_NONE},
+    {"POST",   "/catalog/views",                   lh_http__create_view,    BODY,   LH_BODY_JSON},
+    {"GET",    "/catalog/views",                   lh_http__list_views,     BODY,   LH_BODY_NONE},
+    {"GET",    "/catalog/views/{name}",            lh_http__get_view,       BODY,   LH_BODY_NONE},
+    {"DELETE", "/catalog/views/{name}",            lh_http__delete_view,    BODY,   LH_BODY_NONE},
     {"POST",   "/catalog/resync-missing",          lh_http__resync_missing, BODY,   LH_BODY_JSON},
+    {"POST",   "/catalog/migrate-buckets",         lh_http__migrate_buckets, BODY,  LH_BODY_JSON},
 
     {"POST",   "/query/sql",                       lh_http__post_sql,       BODY,   LH_BODY_JSON},
     {"POST",   "/query/compact",                   lh_http__post_compact,   BODY,   LH_BODY_JSON},

@@ -132,7 +132,7 @@ static int rewrite(run *r, lh_err *err) {
             goto out;
     }
     char *sql = lh_xasprintf("SELECT count(*), count(*) FILTER (WHERE NOT %s) FROM %s", keep, src);
-    int64_t counts[2];
+    int64_t counts[2] = {0, 0};
     int q = query_ints(r->con, sql, counts, 2, err);
     free(sql);
     if (q != 0)

@@ -15,7 +15,8 @@ lh_lake *lh_lake_open(lh_config *config, lh_err *err) {
     lh_lake *lake = lh_xcalloc(1, sizeof *lake);
     lake->config = config;
     lake->started_ms = lh_now_ms();
-    lake->storage = lh_storage_open_with(config->data_dir, config->buckets, config->nbuckets, err);
+    lake->storage = lh_storage_open_with_secrets(config->data_dir, config->buckets,
+                                                 config->nbuckets, config->secrets_file, err);
     if (!lake->storage)
         goto fail;
     lake->catalog = lh_catalog_open(lake->storage, err);

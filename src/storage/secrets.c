@@ -1,4 +1,5 @@
-/* storage secrets: per-bucket credentials (for S3 buckets later) from <data>/secrets.toml,
+/* storage secrets: per-bucket credentials (for S3 buckets later) from <data>/secrets.toml
+ * (or the file server.secrets_file names),
  * `[buckets.<name>] access_key = "...", secret_key = "..."`. The file must be a regular file
  * that only its owner can read or write (mode 0600 or stricter); anything looser makes open
  * fail, naming the file and its mode. Values are never logged or put in an error message. */
@@ -45,12 +46,16 @@ static int check_doc(const char *path, json_t *doc, lh_err *err)
 
 int lh_storage__load_secrets(lh_storage *s, lh_err *err)
 {
-    char *path = lh_xasprintf("%s/" SECRETS_FILE, s->data_dir);
+    /* The default file is optional; one named in the configuration must be there. */
+    bool named = s->secrets_path != NULL;
+    char *path = named ? lh_xstrdup(s->secrets_path)
+                       : lh_xasprintf("%s/" SECRETS_FILE, s->data_dir);
     struct stat st;
     int rc = -1;
     if (lstat(path, &st) != 0) {
-        rc = errno == ENOENT ? 0 : lh_err_errno(err, errno, "cannot stat secrets file '%s'",
-                                                path);
+        rc = errno == ENOENT && !named
+                 ? 0
+                 : lh_err_errno(err, errno, "cannot stat secrets file '%s'", path);
     } else if (!S_ISREG(st.st_mode)) {
         lh_err_set(err, LH_INVALID_ARGUMENT, "secrets file '%s' is not a regular file", path);
     } else if ((st.st_mode & 0077) != 0) {

@@ -77,8 +77,8 @@ static int make_dir(const char *data_dir, const char *rel, char **out, lh_err *e
     return 0;
 }
 
-lh_storage *lh_storage_open_with(const char *data_dir, const lh_bucket_spec *specs, size_t n,
-                                 lh_err *err)
+lh_storage *lh_storage_open_with_secrets(const char *data_dir, const lh_bucket_spec *specs,
+                                         size_t n, const char *secrets_file, lh_err *err)
 {
     if (data_dir == NULL || data_dir[0] == '\0')
         return (lh_err_set(err, LH_INVALID_ARGUMENT, "storage: empty data directory"), NULL);
@@ -97,6 +97,9 @@ lh_storage *lh_storage_open_with(const char *data_dir, const lh_bucket_spec *spe
     s->data_dir = abs;
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->journal_lock, NULL);
+    if (secrets_file != NULL && secrets_file[0] != '\0')
+        s->secrets_path = secrets_file[0] == '/' ? lh_xstrdup(secrets_file)
+                                                 : lh_xasprintf("%s/%s", abs, secrets_file);
     char pid_dir[64];
     snprintf(pid_dir, sizeof pid_dir, "tmp/work/%ld", (long)getpid());
     if (make_dir(abs, "buckets", NULL, err) != 0 ||
@@ -118,6 +121,12 @@ lh_storage *lh_storage_open_with(const char *data_dir, const lh_bucket_spec *spe
     return s;
 }
 
+lh_storage *lh_storage_open_with(const char *data_dir, const lh_bucket_spec *specs, size_t n,
+                                 lh_err *err)
+{
+    return lh_storage_open_with_secrets(data_dir, specs, n, NULL, err);
+}
+
 lh_storage *lh_storage_open(const char *data_dir, lh_err *err)
 {
     return lh_storage_open_with(data_dir, NULL, 0, err);
@@ -135,6 +144,7 @@ void lh_storage_close(lh_storage *s)
     }
     json_decref(s->registry);
     json_decref(s->secrets);
+    free(s->secrets_path);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->journal_lock);
     free(s->data_dir);

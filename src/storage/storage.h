@@ -34,6 +34,12 @@ lh_storage *lh_storage_open(const char *data_dir, lh_err *err);
  * configured ones. invalid_argument for a bad or duplicate name or roots that overlap. */
 lh_storage *lh_storage_open_with(const char *data_dir, const lh_bucket_spec *specs, size_t n,
                                  lh_err *err);
+/* lh_storage_open_with, with the bucket credentials read from secrets_file (absolute, or
+ * relative to data_dir; NULL or "" = <data>/secrets.toml) (lh_config.secrets_file). A file
+ * named here must exist; like the default one it must be mode 0600 or stricter, or the open
+ * fails with invalid_argument naming the file. */
+lh_storage *lh_storage_open_with_secrets(const char *data_dir, const lh_bucket_spec *specs,
+                                         size_t n, const char *secrets_file, lh_err *err);
 void lh_storage_close(lh_storage *s);
 
 const char *lh_storage_data_dir(const lh_storage *s);

@@ -46,6 +46,8 @@ struct lh_storage {
     pthread_mutex_t lock;         /* provision/forget and the registry file */
     json_t *registry;             /* <data>/_buckets.json: {"buckets":[...],"forgotten":[...]} */
     json_t *secrets;              /* <data>/secrets.toml as JSON, or NULL (secrets.c) */
+    char *secrets_path;           /* the configured secrets file (absolute), or NULL for the
+                                     default <data>/secrets.toml (which may be absent) */
     pthread_mutex_t journal_lock; /* appends to the error journal */
 };
 
@@ -75,7 +77,8 @@ lh_bucket *lh_storage__find(lh_storage *s, const char *name);
  * the buckets it lists that the configuration does not (registry.c). A bucket that cannot be
  * registered is skipped with a warning, so one bad mount does not stop the server. */
 int lh_storage__load_registry(lh_storage *s, lh_err *err) LH_MUST_CHECK;
-/* Loads <data>/secrets.toml (absent is fine): invalid_argument naming the file when its mode
+/* Loads s->secrets_path (must exist) or else <data>/secrets.toml (absent is fine):
+ * invalid_argument naming the file when its mode
  * lets anyone but the owner read or write it, or when it is not [buckets.<name>] tables of
  * access_key / secret_key strings. Values never reach a message (secrets.c). */
 int lh_storage__load_secrets(lh_storage *s, lh_err *err) LH_MUST_CHECK;

@@ -61,7 +61,7 @@ static const char *const default_json =
     "\"memory_limit\":\"\",\"threads\":0,\"timeout_ms\":30000},"
     "\"server\":{\"data_dir\":\"./lakehouse-data\",\"listen\":\"127.0.0.1:3100\","
     "\"log_level\":\"info\",\"max_body_bytes\":1048576,\"max_connections\":256,"
-    "\"max_upload_bytes\":17179869184}}";
+    "\"max_upload_bytes\":17179869184,\"secrets_file\":\"\"}}";
 
 static void expect_config_json(const lh_config *c, const char *want)
 {
@@ -90,6 +90,7 @@ Test(config, defaults)
     cr_assert(eq(int, c.query_connections, 8));
     cr_assert(eq(int, c.query_threads, 0));
     cr_assert(eq(str, c.query_memory_limit, ""));
+    cr_assert(eq(str, c.secrets_file, ""));
     expect_config_json(&c, default_json);
     lh_config_release(&c);
     cr_assert_null(c.data_dir);
@@ -108,6 +109,7 @@ Test(config, set_every_key)
         {"query.timeout_ms", "500"},           {"query.max_rows", "1000"},
         {"query.max_result_bytes", "512KiB"},  {"query.connections", "4"},
         {"query.threads", "2"},                {"query.memory_limit", "4GB"},
+        {"server.secrets_file", "/etc/lake/secrets.toml"},
     };
     for (size_t i = 0; i < LH_ARRAY_LEN(kv); i++)
         cr_assert(eq(int, lh_config_set(&c, kv[i][0], kv[i][1], &err), 0), "%s: %s", kv[i][0],
@@ -118,7 +120,8 @@ Test(config, set_every_key)
                            "\"timeout_ms\":500},\"server\":{\"data_dir\":\"/srv/lake\","
                            "\"listen\":\"0.0.0.0:8080\",\"log_level\":\"debug\","
                            "\"max_body_bytes\":2097152,\"max_connections\":10,"
-                           "\"max_upload_bytes\":1000000000}}");
+                           "\"max_upload_bytes\":1000000000,"
+                           "\"secrets_file\":\"/etc/lake/secrets.toml\"}}");
     cr_assert(eq(int, c.listen_port, 8080));
     cr_assert(eq(str, c.listen_host, "0.0.0.0"));
     lh_config_release(&c);
@@ -282,7 +285,7 @@ Test(config, load_file)
                            "\"timeout_ms\":1000},\"server\":{\"data_dir\":\"/data/lake\","
                            "\"listen\":\"[::1]:3200\",\"log_level\":\"warn\","
                            "\"max_body_bytes\":2097152,\"max_connections\":32,"
-                           "\"max_upload_bytes\":1048576}}");
+                           "\"max_upload_bytes\":1048576,\"secrets_file\":\"\"}}");
     lh_config_release(&c);
     free(path);
 }
@@ -303,6 +306,28 @@ static void expect_file_error(const char *text, lh_code code, const char *messag
     expect_config_json(&c, default_json);
     lh_config_release(&c);
     free(path);
+}
+
+/* server.secrets_file: from the file, the environment and lh_config_set; "" restores the
+ * default (<data>/secrets.toml); a non-string in the file is refused. */
+Test(config, secrets_file)
+{
+    char *path = write_file("secrets.toml.conf",
+                            "[server]\nsecrets_file = \"/etc/lake/creds.toml\"\n");
+    lh_config c;
+    lh_config_init(&c);
+    lh_err err = LH_ERR_INIT;
+    cr_assert(eq(int, lh_config_load_file(&c, path, true, &err), 0), "%s", err.message);
+    cr_assert(eq(str, c.secrets_file, "/etc/lake/creds.toml"));
+    char *envp[] = {"LAKEHOUSE_SERVER_SECRETS_FILE=conf/creds.toml", NULL};
+    cr_assert(eq(int, lh_config_apply_env(&c, envp, &err), 0), "%s", err.message);
+    cr_assert(eq(str, c.secrets_file, "conf/creds.toml"));
+    cr_assert(eq(int, lh_config_set(&c, "server.secrets_file", "", &err), 0));
+    cr_assert(eq(str, c.secrets_file, ""));
+    lh_config_release(&c);
+    free(path);
+    expect_file_error("[server]\nsecrets_file = 600\n", LH_INVALID_ARGUMENT,
+                      "config '%s': server.secrets_file must be a string");
 }
 
 Test(config, file_errors)
