@@ -235,4 +235,17 @@ lh_cat__views *lh_cat__views_load(lh_catalog *c);
 /* Swaps in a snapshot with the same datasets and views v (referenced), as generation+1. */
 void lh_cat__publish_views(lh_catalog *c, lh_cat__views *v);
 
+/* The write path shared by appends (commit.c) and compaction (compact.c). */
+/* Moves or links each file to datasets/<name>/part-<pid>-<uuid>.parquet; fills placed[] and
+ * *n, also on failure, so the caller can undo with lh_cat__unplace_files. */
+int lh_cat__place_files(lh_bucket *b, const char *name, const lh_add_file *files, size_t nfiles,
+                        lh_data_file *placed, size_t *n, lh_err *err) LH_MUST_CHECK;
+/* Removes placed files that never made it into a commit (failures are logged: a later open
+ * sweeps them). */
+void lh_cat__unplace_files(lh_bucket *b, const char *name, lh_data_file *placed, size_t n);
+/* Writes the log file of `version` put-if-absent: 0 done, 1 another writer holds it (lost the
+ * race), -1 error. Hosts the catalog.before_commit crash point and the commit fault. */
+int lh_cat__write_log(lh_bucket *b, const char *name, int64_t version, const char *text,
+                      lh_err *err) LH_MUST_CHECK;
+
 #endif

@@ -88,7 +88,7 @@ static int check_args(const char *name, const lh_column *cols, size_t ncols,
     return 0;
 }
 
-static void unplace(lh_bucket *b, const char *name, lh_data_file *placed, size_t n)
+void lh_cat__unplace_files(lh_bucket *b, const char *name, lh_data_file *placed, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         char *key = lh_xasprintf("datasets/%s/%s", name, placed[i].path);
@@ -103,8 +103,8 @@ static void unplace(lh_bucket *b, const char *name, lh_data_file *placed, size_t
 /* Moves or links each file to datasets/<name>/part-<pid>-<uuid>.parquet; fills placed[] and
  * *n (also on failure, so the caller can undo). The writer's pid in the name lets the next
  * open remove the file at once if this process dies before committing it. */
-static int place_files(lh_bucket *b, const char *name, const lh_add_file *files, size_t nfiles,
-                       lh_data_file *placed, size_t *n, lh_err *err)
+int lh_cat__place_files(lh_bucket *b, const char *name, const lh_add_file *files, size_t nfiles,
+                        lh_data_file *placed, size_t *n, lh_err *err)
 {
     for (size_t i = 0; i < nfiles; i++) {
         char uuid[37];
@@ -267,8 +267,8 @@ pthread_mutex_t *lh_cat__stripe(lh_catalog *c, const char *name)
 }
 
 /* Writes the log file of `version`. 1 when another writer holds it (lost the race). */
-static int write_log(lh_bucket *b, const char *name, int64_t version, const char *text,
-                     lh_err *err)
+int lh_cat__write_log(lh_bucket *b, const char *name, int64_t version, const char *text,
+                      lh_err *err)
 {
     char *key = lh_cat__log_key(name, version);
     lh_fault_point("catalog.before_commit");
@@ -331,7 +331,7 @@ int lh_catalog_add_files(lh_catalog *c, const char *name, const lh_column *cols,
             goto out;
         lh_columns_free(wide, nwide);
     }
-    if (place_files(b, name, files, nfiles, placed, &nplaced, err) != 0) {
+    if (lh_cat__place_files(b, name, files, nfiles, placed, &nplaced, err) != 0) {
         lh_err_prefix(err, "dataset '%s': ", name);
         goto out;
     }
@@ -351,7 +351,7 @@ int lh_catalog_add_files(lh_catalog *c, const char *name, const lh_column *cols,
             goto out;
         char *text = lh_cat__commit_text(next, v, ts, info, op, placed, nplaced, prev_schema,
                                          err);
-        int w = text ? write_log(b, name, v, text, err) : -1;
+        int w = text ? lh_cat__write_log(b, name, v, text, err) : -1;
         free(text);
         if (w < 0)
             goto out;
@@ -383,7 +383,7 @@ int lh_catalog_add_files(lh_catalog *c, const char *name, const lh_column *cols,
     rc = 0;
 out:
     if (rc != 0 && b)
-        unplace(b, name, placed, nplaced);
+        lh_cat__unplace_files(b, name, placed, nplaced);
     pthread_mutex_unlock(mu);
     for (size_t i = 0; i < nfiles; i++)
         free(placed[i].path);

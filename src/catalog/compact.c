@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <unistd.h>
-
 #include "catalog/catalog_int.h"
 
 static bool is_live(const lh_dataset *d, const char *path)
@@ -24,45 +22,6 @@ static int check_live(const lh_dataset *d, const char *const *old, size_t nold, 
         if (!is_live(d, old[i]))
             return lh_err_set(err, LH_CONFLICT, "dataset '%s': file %s is no longer part of "
                               "the table (changed since version read)", d->name, old[i]);
-    return 0;
-}
-
-static void unplace(lh_bucket *b, const char *name, lh_data_file *placed, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char *key = lh_xasprintf("datasets/%s/%s", name, placed[i].path);
-        lh_err err = LH_ERR_INIT;
-        if (lh_bucket_delete(b, key, &err) != 0 && err.code != LH_NOT_FOUND)
-            LH_LOG_WARN(LH_CAT_MOD, "cannot remove uncommitted file key=%s error=\"%s\"", key,
-                        err.message);
-        free(key);
-    }
-}
-
-/* Adopts scratch files as datasets/<name>/part-<pid>-<uuid>.parquet (the pid lets a later
- * open sweep them if this process dies before the commit). */
-static int place(lh_bucket *b, const char *name, const lh_add_file *files, size_t n,
-                 lh_data_file *placed, size_t *nplaced, lh_err *err)
-{
-    for (size_t i = 0; i < n; i++) {
-        char uuid[37];
-        lh_uuid4(uuid);
-        char *rel = lh_xasprintf("part-%ld-%s.parquet", (long)getpid(), uuid);
-        char *key = lh_xasprintf("datasets/%s/%s", name, rel);
-        int rc = files[i].move ? lh_bucket_adopt_file(b, key, files[i].src_path, err)
-                               : lh_bucket_link(b, files[i].src_key, key, err);
-        if (rc != 0) {
-            free(rel);
-            free(key);
-            return -1;
-        }
-        placed[i] = (lh_data_file){.path = rel, .rows = files[i].rows};
-        (*nplaced)++;
-        rc = lh_bucket_stat(b, key, &placed[i].size, &placed[i].modification_ms, err);
-        free(key);
-        if (rc != 0)
-            return -1;
-    }
     return 0;
 }
 
@@ -144,32 +103,6 @@ static void apply_replace(lh_cat__entry *e, int64_t v, int64_t ts, const lh_comm
     lh_cat__entry_push_history(e, &rec);
 }
 
-/* put-if-absent of the log file: 0 done, 1 lost the race, -1 error. */
-static int write_log(lh_bucket *b, const char *name, int64_t v, const char *text, lh_err *err)
-{
-    char *key = lh_cat__log_key(name, v);
-    lh_fault_point("catalog.before_commit");
-    lh_err perr = LH_ERR_INIT;
-    int rc = 0;
-    if (lh_fault_hit("commit"))
-        rc = lh_err_set(err, LH_IO_ERROR, "commit failed (injected)");
-    else if (lh_bucket_put_if_absent(b, key, text, strlen(text), &perr) != 0) {
-        rc = perr.code == LH_CONFLICT ? 1 : -1;
-        if (rc < 0) { /* the link may have worked before a failed directory fsync */
-            size_t len = 0;
-            lh_err ignored = LH_ERR_INIT;
-            char *have = lh_bucket_read_all(b, key, LH_CAT_LOG_MAX, &len, &ignored);
-            if (have && len == strlen(text) && memcmp(have, text, len) == 0)
-                rc = 0;
-            else
-                *err = perr;
-            free(have);
-        }
-    }
-    free(key);
-    return rc;
-}
-
 int lh_catalog_replace_files(lh_catalog *c, const char *name, int64_t expected_version,
                              const char *const *old_paths, size_t nold, const lh_add_file *files,
                              size_t nnew, const lh_commit_info *info, int64_t *version,
@@ -203,7 +136,7 @@ int lh_catalog_replace_files(lh_catalog *c, const char *name, int64_t expected_v
     if (check_live(&base->d, old_paths, nold, err) != 0)
         goto out;
     b = lh_cat__bucket_of(c, base);
-    if (place(b, name, files, nnew, placed, &nplaced, err) != 0) {
+    if (lh_cat__place_files(b, name, files, nnew, placed, &nplaced, err) != 0) {
         lh_err_prefix(err, "dataset '%s': ", name);
         goto out;
     }
@@ -216,7 +149,7 @@ int lh_catalog_replace_files(lh_catalog *c, const char *name, int64_t expected_v
         int64_t v = base->d.version + 1, ts = lh_now_ms();
         next = lh_cat__entry_dup(base);
         char *text = replace_text(next, v, ts, info, placed, nplaced, old_paths, nold, err);
-        int w = text ? write_log(b, name, v, text, err) : -1;
+        int w = text ? lh_cat__write_log(b, name, v, text, err) : -1;
         free(text);
         if (w < 0)
             goto out;
@@ -251,7 +184,7 @@ int lh_catalog_replace_files(lh_catalog *c, const char *name, int64_t expected_v
     rc = 0;
 out:
     if (rc != 0 && b)
-        unplace(b, name, placed, nplaced);
+        lh_cat__unplace_files(b, name, placed, nplaced);
     pthread_mutex_unlock(mu);
     for (size_t i = 0; i < nplaced; i++)
         free(placed[i].path);

@@ -40,22 +40,6 @@ static int query_ints(duckdb_connection con, const char *sql, int64_t *out, size
     return rc;
 }
 
-/* read_parquet([...files...], union_by_name=true) over d's files. Owned. */
-static char *source_sql(const lh_dataset *d) {
-    lh_buf b;
-    lh_buf_init(&b);
-    lh_buf_puts(&b, "read_parquet([");
-    for (size_t i = 0; i < d->nfiles; i++) {
-        char *full = lh_xasprintf("%s/%s", d->table_root, d->files[i].path);
-        char *lit = lh_sql_quote_literal(full);
-        lh_buf_printf(&b, "%s%s", i ? ", " : "", lit);
-        free(lit);
-        free(full);
-    }
-    lh_buf_puts(&b, "], union_by_name=true)");
-    return lh_buf_detach(&b, NULL);
-}
-
 static char *columns_sql(const lh_dataset *d) {
     lh_buf b;
     lh_buf_init(&b);
@@ -119,7 +103,7 @@ static void run_release(run *r) {
 /* Counts, writes and verifies the new files (steps up to after_verify). */
 static int rewrite(run *r, lh_err *err) {
     const lh_dataset *d = r->d;
-    char *src = source_sql(d);
+    char *src = lh_query__dataset_source_sql(d);
     char *cols = columns_sql(d);
     char *keep = r->t ? lh_query__tomb_keep_sql(r->t->column, "lh_compact_keys")
                       : lh_xstrdup("true");

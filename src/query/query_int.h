@@ -193,4 +193,8 @@ int lh_query__stream_error(lh_query_stream *q, duckdb_result *res, lh_err *err);
 void lh_query__views_sync(lh_engine *e);
 void lh_query__views_release(lh_engine *e);
 
+/* "read_parquet([<absolute paths of d's files>], union_by_name=true)": the table a dataset's
+ * view reads and compaction rewrites (views.c). Paths are quoted literals; owned. */
+char *lh_query__dataset_source_sql(const lh_dataset *d);
+
 #endif

@@ -92,6 +92,21 @@ static int tomb_sync(lh_engine *e, const char *name, const lh_tombstones *t, lh_
     return rc;
 }
 
+char *lh_query__dataset_source_sql(const lh_dataset *d) {
+    lh_buf b;
+    lh_buf_init(&b);
+    lh_buf_puts(&b, "read_parquet([");
+    for (size_t i = 0; i < d->nfiles; i++) {
+        char *full = lh_xasprintf("%s/%s", d->table_root, d->files[i].path);
+        char *lit = lh_sql_quote_literal(full);
+        lh_buf_printf(&b, "%s%s", i ? ", " : "", lit);
+        free(lit);
+        free(full);
+    }
+    lh_buf_puts(&b, "], union_by_name=true)");
+    return lh_buf_detach(&b, NULL);
+}
+
 static char *view_sql(const lh_dataset *d, const lh_tombstones *t) {
     lh_buf b;
     lh_buf_init(&b);
@@ -99,15 +114,9 @@ static char *view_sql(const lh_dataset *d, const lh_tombstones *t) {
     lh_buf_printf(&b, "CREATE OR REPLACE VIEW %s AS ", name);
     free(name);
     if (d->nfiles > 0) {
-        lh_buf_puts(&b, "SELECT * FROM read_parquet([");
-        for (size_t i = 0; i < d->nfiles; i++) {
-            char *full = lh_xasprintf("%s/%s", d->table_root, d->files[i].path);
-            char *lit = lh_sql_quote_literal(full);
-            lh_buf_printf(&b, "%s%s", i ? ", " : "", lit);
-            free(lit);
-            free(full);
-        }
-        lh_buf_puts(&b, "], union_by_name=true)");
+        char *src = lh_query__dataset_source_sql(d);
+        lh_buf_printf(&b, "SELECT * FROM %s", src);
+        free(src);
         if (t) {
             char *q = lh_sql_quote_ident(d->name);
             char *table = lh_xasprintf(TOMB_SCHEMA ".%s", q);
