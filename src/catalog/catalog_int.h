@@ -168,6 +168,8 @@ void lh_cat__publish(lh_catalog *c, lh_cat__entry *e);
 lh_cat__entry *lh_cat__current_entry(lh_catalog *c, const char *name);
 /* The commit stripe of a dataset name (commit.c). */
 pthread_mutex_t *lh_cat__stripe(lh_catalog *c, const char *name);
+/* Sleeps a random, growing while after the attempt-th lost put-if-absent race. */
+void lh_cat__backoff(int attempt);
 
 /* ---- Delta log (delta_log.c) ------------------------------------------------------------- */
 

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include <unistd.h>
 
@@ -266,6 +268,19 @@ pthread_mutex_t *lh_cat__stripe(lh_catalog *c, const char *name)
     return &c->commit_mu[h % LH_CAT_COMMIT_STRIPES];
 }
 
+/* After a lost race: sleep a random 0..2^attempt ms (at most 32), so two writers that keep
+ * colliding fall out of step instead of losing to each other every time. */
+void lh_cat__backoff(int attempt)
+{
+    uint32_t r = 0;
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+        r = (uint32_t)lh_now_ms();
+    long cap_ms = 1L << (attempt < 5 ? attempt : 5);
+    long us = (long)(r % (uint32_t)(cap_ms * 1000 + 1));
+    struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
 /* Writes the log file of `version`. 1 when another writer holds it (lost the race). */
 int lh_cat__write_log(lh_bucket *b, const char *name, int64_t version, const char *text,
                       lh_err *err)
@@ -364,6 +379,7 @@ int lh_catalog_add_files(lh_catalog *c, const char *name, const lh_column *cols,
                                  "version=%lld attempt=%d", name, (long long)v, attempt + 1);
         lh_cat__entry_unref(next);
         next = NULL;
+        lh_cat__backoff(attempt);
         lh_cat__entry *fresh = catch_up(c, b, base, name, err);
         if (!fresh)
             goto out;

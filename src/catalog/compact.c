@@ -159,6 +159,7 @@ int lh_catalog_replace_files(lh_catalog *c, const char *name, int64_t expected_v
         }
         lh_cat__entry_unref(next);
         next = NULL;
+        lh_cat__backoff(attempt);
         lh_cat__entry *fresh = lh_cat__entry_dup(base);
         int64_t applied = 0;
         if (lh_cat__replay(b, fresh, &applied, err) != 0) {
