@@ -49,6 +49,7 @@ bench: build
 	bench/sql/run.sh
 	bench/ingest/run.sh
 	bench/compact/run.sh
+	bench/cache/run.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

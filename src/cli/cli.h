@@ -11,5 +11,9 @@ int lh_cmd_serve(int argc, char **argv);
 int lh_cmd_sql(int argc, char **argv);
 int lh_cmd_ingest(int argc, char **argv);
 int lh_cmd_datasets(int argc, char **argv);
+int lh_cmd_index(int argc, char **argv);
+int lh_cmd_search(int argc, char **argv);
+int lh_cmd_ask(int argc, char **argv);
+int lh_cmd_rag(int argc, char **argv);
 
 #endif

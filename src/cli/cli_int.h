@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "query/query.h"
+#include "vindex/vindex.h"
 
 #define LH_EXIT_OK 0
 #define LH_EXIT_FAIL 1
@@ -37,6 +38,24 @@ typedef struct lh_cli_target {
  * *lake, then releases cfg. */
 int lh_cli__open_lake(const lh_cli_target *t, lh_config *cfg, lh_lake **lake, lh_err *err)
     LH_MUST_CHECK;
+
+/* ---- services beside the lake (cmd_index.c) ----------------------------------------------- */
+
+typedef struct lh_cli_services {
+    lh_jobs *jobs;
+    lh_vindex *vindex;
+} lh_cli_services;
+
+/* Opens the job registry (on the primary bucket, config->vector_workers threads) and the
+ * vector index service, then starts the jobs (which resumes unfinished builds). On failure
+ * nothing stays open. */
+int lh_cli__services_open(lh_lake *lake, const lh_config *cfg, lh_cli_services *svc,
+                          lh_err *err) LH_MUST_CHECK;
+/* The same without starting the job workers (a search must not resume someone's build). */
+int lh_cli__services_open_idle(lh_lake *lake, const lh_config *cfg, lh_cli_services *svc,
+                               lh_err *err) LH_MUST_CHECK;
+/* Stops the jobs (a running build keeps its checkpoint), then closes the index service. */
+void lh_cli__services_close(lh_cli_services *svc);
 
 /* ---- HTTP client (client.c, libcurl) ------------------------------------------------------ */
 

@@ -55,11 +55,21 @@ static int run(lh_config *cfg, bool demo, lh_err *err)
         return -1;
     int rc = -1;
     lh_server *srv = NULL;
+    lh_cli_services svc = {0};
+    lh_ai *ai = NULL;
     if (demo && lh_ingest_seed_demo(lake, err) != 0) {
         lh_err_prefix(err, "demo data: ");
         goto out;
     }
-    srv = lh_server_start(lake, cfg, err);
+    /* Jobs and vector indexes come up after the lake (resumed builds start right away) and
+     * go down before it, after the server has stopped taking requests. */
+    if (lh_cli__services_open(lake, cfg, &svc, err) != 0)
+        goto out;
+    /* The AI layer sits on the index service: opened after it, closed before it. */
+    if (!(ai = lh_ai_open(lake, svc.vindex, cfg, err)))
+        goto out;
+    lh_services hs = {.jobs = svc.jobs, .vindex = svc.vindex, .ai = ai};
+    srv = lh_server_start_with(lake, cfg, &hs, err);
     if (!srv)
         goto out;
     if (lh_server_wait(srv, err) != 0)
@@ -67,6 +77,8 @@ static int run(lh_config *cfg, bool demo, lh_err *err)
     rc = 0;
 out:
     lh_server_free(srv);
+    lh_ai_close(ai);
+    lh_cli__services_close(&svc);
     lh_lake_close(lake);
     return rc;
 }

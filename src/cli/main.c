@@ -14,6 +14,10 @@ static const struct command {
     {"sql", lh_cmd_sql, "run a read-only SQL query and print the result"},
     {"ingest", lh_cmd_ingest, "load a CSV or TSV file into a dataset"},
     {"datasets", lh_cmd_datasets, "list the datasets in the lake"},
+    {"index", lh_cmd_index, "build or update a vector index over a dataset column"},
+    {"search", lh_cmd_search, "search a vector index by text"},
+    {"ask", lh_cmd_ask, "ask a question about the data in plain language (NL->SQL)"},
+    {"rag", lh_cmd_rag, "answer a question from a vector index, with citations"},
     {"version", lh_cmd_version, "print the version of lakehouse and DuckDB"},
 };
 

@@ -25,6 +25,7 @@ typedef enum kind {
     K_COUNT,  /* int64_t, plain integer */
     K_SIZE,   /* int64_t, bytes: integer or "64MiB" */
     K_LISTEN, /* "host:port" -> char *listen_host + int listen_port */
+    K_REAL,   /* double, a number in min..max */
 } kind;
 
 typedef struct setting setting;
@@ -39,11 +40,14 @@ struct setting {
     size_t off;
     int64_t min, max; /* numeric kinds */
     validator check;  /* K_STRING only */
+    bool secret;      /* printed as "***" by lh_config_to_json when set */
 };
 
 static int check_path(const setting *s, const char *v, char **owned, lh_err *err);
 static int check_log_level(const setting *s, const char *v, char **owned, lh_err *err);
 static int check_memory_limit(const setting *s, const char *v, char **owned, lh_err *err);
+static int check_provider(const setting *s, const char *v, char **owned, lh_err *err);
+static int check_generator(const setting *s, const char *v, char **owned, lh_err *err);
 
 #define FIELD(f) offsetof(lh_config, f)
 static const setting settings[] = {
@@ -63,6 +67,29 @@ static const setting settings[] = {
     {"query.threads", NULL, K_INT, FIELD(query_threads), 0, 1024, NULL},
     {"query.memory_limit", NULL, K_STRING, FIELD(query_memory_limit), 0, 0,
      check_memory_limit},
+    {"query.cache_max_bytes", NULL, K_SIZE, FIELD(query_cache_max_bytes), 1, SIZE_MAX_BYTES,
+     NULL},
+    {"embed.provider", NULL, K_STRING, FIELD(embed_provider), 0, 0, check_provider},
+    {"embed.model", NULL, K_STRING, FIELD(embed_model), 0, 0, NULL},
+    {"embed.url", NULL, K_STRING, FIELD(embed_url), 0, 0, NULL},
+    {"embed.dims", NULL, K_INT, FIELD(embed_dims), 0, 65536, NULL},
+    {"embed.batch", NULL, K_INT, FIELD(embed_batch), 1, 4096, NULL},
+    {"embed.concurrency", NULL, K_INT, FIELD(embed_concurrency), 1, 64, NULL},
+    {"embed.api_key", NULL, K_STRING, FIELD(embed_api_key), 0, 0, NULL, true},
+    {"vector.workers", NULL, K_INT, FIELD(vector_workers), 1, 64, NULL},
+    {"vector.hnsw_m", NULL, K_INT, FIELD(vector_hnsw_m), 2, 128, NULL},
+    {"vector.hnsw_ef_construction", NULL, K_INT, FIELD(vector_hnsw_ef_construction), 8, 4096,
+     NULL},
+    {"vector.ef_search", NULL, K_INT, FIELD(vector_ef_search), 1, 10000, NULL},
+    {"vector.exact_below", NULL, K_INT, FIELD(vector_exact_below), 0, 100000000, NULL},
+    /* [generate], [rerank]: the ai module's text model. */
+    {"generate.provider", NULL, K_STRING, FIELD(generate_provider), 0, 0, check_generator},
+    {"generate.model", NULL, K_STRING, FIELD(generate_model), 0, 0, NULL},
+    {"generate.url", NULL, K_STRING, FIELD(generate_url), 0, 0, NULL},
+    {"generate.api_key", NULL, K_STRING, FIELD(generate_api_key), 0, 0, NULL, true},
+    {"generate.timeout_ms", NULL, K_INT, FIELD(generate_timeout_ms), 1, 24 * 3600 * 1000, NULL},
+    {"generate.temperature", NULL, K_REAL, FIELD(generate_temperature), 0, 2, NULL},
+    {"rerank.model", NULL, K_STRING, FIELD(rerank_model), 0, 0, NULL},
 };
 
 #define FIELD_PTR(c, s, type) ((type *)(void *)((char *)(c) + (s)->off))
@@ -84,6 +111,26 @@ void lh_config_init(lh_config *c)
     c->query_connections = 8;
     c->query_threads = 0;
     c->query_memory_limit = lh_xstrdup("");
+    c->query_cache_max_bytes = INT64_C(1) << 30;
+    c->embed_provider = lh_xstrdup("lexical");
+    c->embed_model = lh_xstrdup("");
+    c->embed_url = lh_xstrdup("");
+    c->embed_dims = 0;
+    c->embed_batch = 64;
+    c->embed_concurrency = 4;
+    c->embed_api_key = lh_xstrdup("");
+    c->vector_workers = 2;
+    c->vector_hnsw_m = 16;
+    c->vector_hnsw_ef_construction = 200;
+    c->vector_ef_search = 64;
+    c->vector_exact_below = 5000;
+    c->generate_provider = lh_xstrdup("");
+    c->generate_model = lh_xstrdup("");
+    c->generate_url = lh_xstrdup("");
+    c->generate_api_key = lh_xstrdup("");
+    c->generate_timeout_ms = 120000;
+    c->generate_temperature = 0.0;
+    c->rerank_model = lh_xstrdup("");
     lh_config__buckets_init(c);
 }
 
@@ -97,6 +144,18 @@ void lh_config_release(lh_config *c)
     free(c->log_level);
     free(c->secrets_file);
     free(c->query_memory_limit);
+    free(c->embed_provider);
+    free(c->embed_model);
+    free(c->embed_url);
+    free(c->embed_api_key);
+    c->embed_provider = c->embed_model = c->embed_url = c->embed_api_key = NULL;
+    free(c->generate_provider);
+    free(c->generate_model);
+    free(c->generate_url);
+    free(c->generate_api_key);
+    free(c->rerank_model);
+    c->generate_provider = c->generate_model = c->generate_url = NULL;
+    c->generate_api_key = c->rerank_model = NULL;
     lh_config__buckets_free(c->buckets, c->nbuckets);
     c->config_path = c->data_dir = c->listen_host = c->log_level = NULL;
     c->query_memory_limit = c->secrets_file = NULL;
@@ -114,6 +173,15 @@ static void config_copy(lh_config *dst, const lh_config *src)
     dst->log_level = lh_xstrdup(src->log_level);
     dst->secrets_file = lh_xstrdup(src->secrets_file);
     dst->query_memory_limit = lh_xstrdup(src->query_memory_limit);
+    dst->embed_provider = lh_xstrdup(src->embed_provider);
+    dst->embed_model = lh_xstrdup(src->embed_model);
+    dst->embed_url = lh_xstrdup(src->embed_url);
+    dst->embed_api_key = lh_xstrdup(src->embed_api_key);
+    dst->generate_provider = lh_xstrdup(src->generate_provider);
+    dst->generate_model = lh_xstrdup(src->generate_model);
+    dst->generate_url = lh_xstrdup(src->generate_url);
+    dst->generate_api_key = lh_xstrdup(src->generate_api_key);
+    dst->rerank_model = lh_xstrdup(src->rerank_model);
     dst->buckets = lh_config__buckets_copy(src->buckets, src->nbuckets);
 }
 
@@ -222,6 +290,30 @@ static int check_memory_limit(const setting *s, const char *v, char **owned, lh_
     return 0;
 }
 
+/* The embedders the model module knows (core cannot ask it: it sits above us). */
+static int check_provider(const setting *s, const char *v, char **owned, lh_err *err)
+{
+    (void)owned;
+    static const char *const known[] = {"lexical", "builtin", "ollama", "openai"};
+    for (size_t i = 0; i < LH_ARRAY_LEN(known); i++)
+        if (strcmp(v, known[i]) == 0)
+            return 0;
+    return lh_err_set(err, LH_INVALID_ARGUMENT,
+                      "%s: unknown provider '%s' (expected lexical, ollama or openai)", s->key, v);
+}
+
+/* The text generators the model module knows; "" means none (extractive and profile-only
+ * answers). */
+static int check_generator(const setting *s, const char *v, char **owned, lh_err *err)
+{
+    (void)owned;
+    if (!*v || strcmp(v, "ollama") == 0 || strcmp(v, "openai") == 0)
+        return 0;
+    return lh_err_set(err, LH_INVALID_ARGUMENT,
+                      "%s: unknown provider '%s' (expected ollama, openai or \"\" for none)",
+                      s->key, v);
+}
+
 /* "host:port", "[v6]:port", ":port" (loopback) or "port". */
 static int set_listen(lh_config *c, const setting *s, const char *v, lh_err *err)
 {
@@ -281,6 +373,16 @@ static int set_text(lh_config *c, const setting *s, const char *v, lh_err *err)
     }
     case K_LISTEN:
         return set_listen(c, s, v, err);
+    case K_REAL: {
+        char *end;
+        errno = 0;
+        double d = strtod(v, &end);
+        if (!*v || *end || errno == ERANGE || !(d >= (double)s->min && d <= (double)s->max))
+            return lh_err_set(err, LH_INVALID_ARGUMENT, "%s: '%s' is not a number in %lld..%lld",
+                              s->key, v, (long long)s->min, (long long)s->max);
+        *FIELD_PTR(c, s, double) = d;
+        return 0;
+    }
     case K_INT:
     case K_COUNT:
         if (parse_int64(v, &n) != 0)
@@ -348,8 +450,11 @@ static char *value_text(const setting *s, const json_t *v, lh_err *err)
     }
     if (json_is_integer(v) && s->kind != K_STRING)
         return lh_xasprintf("%lld", (long long)json_integer_value(v));
+    if (json_is_real(v) && s->kind == K_REAL)
+        return lh_xasprintf("%.17g", json_real_value(v));
     lh_err_set(err, LH_INVALID_ARGUMENT, "%s must be %s", s->key,
-               s->kind == K_STRING ? "a string"
+               s->kind == K_REAL     ? "a number"
+               : s->kind == K_STRING ? "a string"
                : (s->kind == K_INT || s->kind == K_COUNT) ? "an integer"
                                                            : "an integer or a string");
     return NULL;
@@ -369,7 +474,9 @@ static int apply_doc(lh_config *c, const json_t *doc, lh_err *err)
                 return -1;
             continue;
         }
-        if (strcmp(section, "server") != 0 && strcmp(section, "query") != 0)
+        if (strcmp(section, "server") != 0 && strcmp(section, "query") != 0 &&
+            strcmp(section, "embed") != 0 && strcmp(section, "vector") != 0 &&
+            strcmp(section, "generate") != 0 && strcmp(section, "rerank") != 0)
             return lh_err_set(err, LH_INVALID_ARGUMENT, "unknown config key '%s'", section);
         if (!json_is_object(table))
             return lh_err_set(err, LH_INVALID_ARGUMENT, "'%s' must be a table ([%s])", section,
@@ -490,8 +597,14 @@ static void put_setting(json_t *doc, const lh_config *c, const setting *s)
     }
     json_t *v = NULL;
     switch (s->kind) {
-    case K_STRING: v = json_string(*FIELD_PTR(c, s, char *const)); break;
+    case K_STRING: {
+        const char *text = *FIELD_PTR(c, s, char *const);
+        /* A secret shows only whether it is set, never its value. */
+        v = json_string(s->secret && text && *text ? "***" : text);
+        break;
+    }
     case K_INT: v = json_integer(*FIELD_PTR(c, s, const int)); break;
+    case K_REAL: v = json_real(*FIELD_PTR(c, s, const double)); break;
     case K_COUNT:
     case K_SIZE: v = json_integer(*FIELD_PTR(c, s, const int64_t)); break;
     case K_LISTEN: {

@@ -36,7 +36,10 @@
     X(IO_ERROR, "io_error", 500, "i/o error")                                               \
     X(INTERNAL, "internal", 500, "internal error")                                          \
     X(METHOD_NOT_ALLOWED, "method_not_allowed", 405, "method not allowed")                  \
-    X(NOT_ACCEPTABLE, "not_acceptable", 406, "not acceptable")
+    X(NOT_ACCEPTABLE, "not_acceptable", 406, "not acceptable")                              \
+    X(UPSTREAM, "upstream_error", 502, "model server error")                                \
+    X(UNAVAILABLE, "unavailable", 503, "unavailable")                                       \
+    X(CORRUPT, "corrupt", 500, "stored data is corrupt")
 
 typedef enum lh_code {
 #define LH_X_ENUM(e, name, status, msg) LH_##e,
@@ -270,6 +273,31 @@ typedef struct lh_config {
     int query_connections;   /* query.connections (pool size)               8 */
     int query_threads;       /* query.threads (DuckDB threads, 0 = all)     0 */
     char *query_memory_limit;/* query.memory_limit (DuckDB syntax, "" = default) */
+    /* [embed]: the embedder an index build uses unless its request names another. */
+    char *embed_provider;    /* embed.provider: lexical | ollama | openai   "lexical" */
+    char *embed_model;       /* embed.model (remote providers)              "" */
+    char *embed_url;         /* embed.url ("" = the provider's default)     "" */
+    int embed_dims;          /* embed.dims (0 = lexical 384 / learned)      0 */
+    int embed_batch;         /* embed.batch (texts per request)             64 */
+    int embed_concurrency;   /* embed.concurrency (requests in flight)      4 */
+    char *embed_api_key;     /* embed.api_key  LAKEHOUSE_EMBED_API_KEY      "" (secret:
+                                printed as "***", never logged) */
+    /* [vector] */
+    int vector_workers;      /* vector.workers (index build job threads)    2 */
+    int vector_hnsw_m;       /* vector.hnsw_m                               16 */
+    int vector_hnsw_ef_construction; /* vector.hnsw_ef_construction         200 */
+    int vector_ef_search;    /* vector.ef_search (default per search)       64 */
+    int vector_exact_below;  /* vector.exact_below: fewer chunks -> exact   5000 */
+    int64_t query_cache_max_bytes; /* query.cache_max_bytes (hot cache cap)    1 GiB */
+    /* [generate] and [rerank]: the text model of the ai module (RAG, ask, summaries). */
+    char *generate_provider; /* generate.provider: "" (none) | ollama | openai  "" */
+    char *generate_model;    /* generate.model                                  "" */
+    char *generate_url;      /* generate.url ("" = the provider's default)      "" */
+    char *generate_api_key;  /* generate.api_key  LAKEHOUSE_GENERATE_API_KEY    "" (secret:
+                                printed as "***", never logged) */
+    int generate_timeout_ms; /* generate.timeout_ms (one model call)            120000 */
+    double generate_temperature; /* generate.temperature (0..2)                 0 */
+    char *rerank_model;      /* rerank.model ("" = embedding similarity)        "" */
     /* [buckets.<name>] root = ...   LAKEHOUSE_BUCKETS="name=/path,..."
      * buckets[0] is always "primary" (default root buckets/primary); the others follow in
      * the order they were declared. */

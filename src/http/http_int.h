@@ -20,6 +20,7 @@
 
 struct lh_server {
     lh_lake *lake;           /* borrowed */
+    lh_services services;    /* borrowed members; NULL ones answer unavailable */
     const lh_config *config; /* borrowed */
     struct MHD_Daemon *daemon;
     int listen_fd;           /* ours until MHD_quiesce_daemon hands it back */
@@ -80,6 +81,26 @@ int lh_http__ingest_file(lh_http_req *req, lh_err *err);
 int lh_http__post_tombstone(lh_http_req *req, lh_err *err); /* routes_tombstone.c */
 int lh_http__get_tombstones(lh_http_req *req, lh_err *err);
 int lh_http__post_compact(lh_http_req *req, lh_err *err);   /* routes_compact.c */
+int lh_http__vectors_index(lh_http_req *req, lh_err *err);  /* routes_vectors.c */
+int lh_http__vectors_jobs(lh_http_req *req, lh_err *err);
+int lh_http__vectors_job(lh_http_req *req, lh_err *err);
+int lh_http__vectors_cancel(lh_http_req *req, lh_err *err);
+int lh_http__vectors_indexes(lh_http_req *req, lh_err *err);
+int lh_http__vectors_get_index(lh_http_req *req, lh_err *err);
+int lh_http__vectors_drop_index(lh_http_req *req, lh_err *err);
+int lh_http__vectors_search(lh_http_req *req, lh_err *err);
+int lh_http__vectors_rag(lh_http_req *req, lh_err *err);    /* routes_ai.c */
+int lh_http__ai_generate(lh_http_req *req, lh_err *err);
+int lh_http__ai_ask(lh_http_req *req, lh_err *err);
+int lh_http__ai_embed(lh_http_req *req, lh_err *err);
+int lh_http__ai_rerank(lh_http_req *req, lh_err *err);
+int lh_http__ai_summarize(lh_http_req *req, lh_err *err);
+int lh_http__ai_preload(lh_http_req *req, lh_err *err);
+int lh_http__ai_unload(lh_http_req *req, lh_err *err);
+int lh_http__ai_vram(lh_http_req *req, lh_err *err);
+int lh_http__cache_pin(lh_http_req *req, lh_err *err);      /* routes_cache.c */
+int lh_http__cache_evict(lh_http_req *req, lh_err *err);
+int lh_http__cache_stats(lh_http_req *req, lh_err *err);
 int lh_http__create_view(lh_http_req *req, lh_err *err);    /* routes_views.c */
 int lh_http__list_views(lh_http_req *req, lh_err *err);
 int lh_http__get_view(lh_http_req *req, lh_err *err);

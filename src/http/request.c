@@ -132,7 +132,8 @@ int lh_http_reply_error(struct MHD_Connection *conn, lh_http_req *req, const lh_
     /* A 5xx hides its cause (it may name files or internals): the client gets the default
      * message and the request id, the log gets the rest. Timeouts and busy answers are 503s
      * but say nothing internal, and the client needs their text to act on them. */
-    bool server_fault = status >= 500 && code != LH_TIMEOUT && code != LH_BUSY;
+    bool server_fault = status >= 500 && code != LH_TIMEOUT && code != LH_BUSY &&
+                        code != LH_UNAVAILABLE && code != LH_UPSTREAM;
     if (server_fault || err->message[0] == '\0')
         snprintf(shown.message, sizeof shown.message, "%s", lh_code_default_message(code));
     else

@@ -8,6 +8,8 @@
 #define UPLOAD LH_HTTP_LIMIT_UPLOAD
 /* A tombstone batch of 100000 keys is larger than an ordinary JSON body. */
 #define TOMBS ((int64_t)16 << 20)
+/* A search by a 65536-dimension vector is about 1.5 MB of JSON. */
+#define VSEARCH ((int64_t)4 << 20)
 
 /* clang-format off */
 const lh_http_route lh_http__routes[] = {
@@ -42,8 +44,30 @@ const lh_http_route lh_http__routes[] = {
 
     {"POST",   "/query/sql",                       lh_http__post_sql,       BODY,   LH_BODY_JSON},
     {"POST",   "/query/compact",                   lh_http__post_compact,   BODY,   LH_BODY_JSON},
+    {"POST",   "/query/cache/pin",                 lh_http__cache_pin,      BODY,   LH_BODY_JSON},
+    {"POST",   "/query/cache/evict",               lh_http__cache_evict,    BODY,   LH_BODY_JSON},
+    {"GET",    "/query/cache/stats",               lh_http__cache_stats,    BODY,   LH_BODY_NONE},
 
     {"POST",   "/ingest/file",                     lh_http__ingest_file,    UPLOAD, LH_BODY_UPLOAD},
+
+    {"POST",   "/vectors/index",                   lh_http__vectors_index,  BODY,   LH_BODY_JSON},
+    {"GET",    "/vectors/jobs",                    lh_http__vectors_jobs,   BODY,   LH_BODY_NONE},
+    {"GET",    "/vectors/jobs/{id}",               lh_http__vectors_job,    BODY,   LH_BODY_NONE},
+    {"DELETE", "/vectors/jobs/{id}",               lh_http__vectors_cancel, BODY,   LH_BODY_NONE},
+    {"GET",    "/vectors/indexes",                 lh_http__vectors_indexes, BODY,  LH_BODY_NONE},
+    {"GET",    "/vectors/indexes/{name}",          lh_http__vectors_get_index, BODY, LH_BODY_NONE},
+    {"DELETE", "/vectors/indexes/{name}",          lh_http__vectors_drop_index, BODY, LH_BODY_NONE},
+    {"POST",   "/vectors/search",                  lh_http__vectors_search, VSEARCH, LH_BODY_JSON},
+    {"POST",   "/vectors/rag",                     lh_http__vectors_rag,    BODY,   LH_BODY_JSON},
+
+    {"POST",   "/ai/generate",                     lh_http__ai_generate,    BODY,   LH_BODY_JSON},
+    {"POST",   "/ai/ask",                          lh_http__ai_ask,         BODY,   LH_BODY_JSON},
+    {"POST",   "/ai/embed",                        lh_http__ai_embed,       VSEARCH, LH_BODY_JSON},
+    {"POST",   "/ai/rerank",                       lh_http__ai_rerank,      VSEARCH, LH_BODY_JSON},
+    {"POST",   "/ai/summarize/{dataset}",          lh_http__ai_summarize,   BODY,   LH_BODY_NONE},
+    {"POST",   "/ai/admin/preload",                lh_http__ai_preload,     BODY,   LH_BODY_JSON},
+    {"POST",   "/ai/admin/unload",                 lh_http__ai_unload,      BODY,   LH_BODY_JSON},
+    {"GET",    "/ai/admin/vram",                   lh_http__ai_vram,        BODY,   LH_BODY_NONE},
 };
 /* clang-format on */
 

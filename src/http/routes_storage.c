@@ -48,7 +48,7 @@ lh_bucket *lh_http__bucket(lh_http_req *req, lh_err *err)
     return lh_storage_bucket_pick(st, lh_http__header(req, LH_HTTP_HEADER_BUCKET), err);
 }
 
-/* The bucket of a write: unknown or unreachable is busy (503), since the client cannot fix
+/* The bucket of a write: unknown or unreachable is unavailable (503), since the client cannot fix
  * it by changing the request body; the failure is journaled. */
 static lh_bucket *write_bucket(lh_http_req *req, const char *key, lh_err *err)
 {
@@ -56,7 +56,7 @@ static lh_bucket *write_bucket(lh_http_req *req, const char *key, lh_err *err)
     lh_bucket *b = lh_http__bucket(req, err);
     if (!b) {
         if (lh_http__param(req, "bucket"))
-            err->code = LH_BUSY;
+            err->code = LH_UNAVAILABLE;
         return NULL;
     }
     if (lh_bucket_check_reachable(b, err) != 0) {

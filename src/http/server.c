@@ -141,8 +141,16 @@ static int open_listener(lh_server *s, const char *host_in, int port, lh_err *er
 
 lh_server *lh_server_start(lh_lake *lake, const lh_config *config, lh_err *err)
 {
+    return lh_server_start_with(lake, config, NULL, err);
+}
+
+lh_server *lh_server_start_with(lh_lake *lake, const lh_config *config, const lh_services *svc,
+                                lh_err *err)
+{
     lh_server *s = lh_xcalloc(1, sizeof *s);
     s->lake = lake;
+    if (svc)
+        s->services = *svc;
     s->config = config;
     s->listen_fd = -1;
     s->stop_pipe[0] = s->stop_pipe[1] = -1;

@@ -240,7 +240,9 @@ static json_t *attempt(lh_engine *e, duckdb_connection con, const char *name, co
         free(ids);
     }
     lh_fault_point("compact.after_clear");
-    lh_catalog_delete_unreferenced(e->catalog, name, old, d->nfiles);
+    /* A query that started before the commit may still open these: delete them once it
+     * is done (our own connection is released first, so the usual case is at once). */
+    lh_query__defer_delete(e, name, old, d->nfiles);
     free(old);
     doc = answer(d, &r, version, cleared, true);
     LH_LOG_INFO(LH_QUERY_LOG, "compacted dataset=%s files=%zu->%zu rows_dropped=%lld "

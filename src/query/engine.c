@@ -34,6 +34,8 @@ static void fill_defaults(lh_engine_opts *o) {
         o->max_rows = 10000000;
     if (o->max_bytes <= 0)
         o->max_bytes = (int64_t)4 << 30;
+    if (o->cache_max_bytes <= 0)
+        o->cache_max_bytes = (int64_t)1 << 30;
 }
 
 /* Applies the sandbox with SET statements on one connection. The order matters and was
@@ -122,6 +124,7 @@ lh_engine *lh_engine_open(lh_storage *storage, lh_catalog *catalog, const lh_eng
     /* memory_limit is borrowed in opts; the engine keeps only what it needs after open. */
     e->work_dir = lh_xasprintf("%s/", lh_storage_work_dir(storage));
     pthread_mutex_init(&e->views_mu, NULL);
+    pthread_mutex_init(&e->cache_mu, NULL);
     size_t nb = lh_storage_bucket_count(storage);
     e->datasets_dirs = lh_xcalloc(nb ? nb : 1, sizeof *e->datasets_dirs);
     for (size_t i = 0; i < nb; i++) {
@@ -140,6 +143,9 @@ lh_engine *lh_engine_open(lh_storage *storage, lh_catalog *catalog, const lh_eng
         lh_err_set(err, LH_INTERNAL, "cannot connect to duckdb");
         goto fail;
     }
+    /* The hot cache's database; attaching is impossible once the sandbox is locked. */
+    if (lh_query__exec(e->views_con, "ATTACH ':memory:' AS " LH_CACHE_DB " (COMPRESS)", err) != 0)
+        goto fail;
     /* Settings are database-wide, so one connection applies them for every connection. */
     if (apply_sandbox(e, e->views_con, err) != 0) {
         lh_err_prefix(err, "sandbox: ");
@@ -148,6 +154,7 @@ lh_engine *lh_engine_open(lh_storage *storage, lh_catalog *catalog, const lh_eng
     e->opts.memory_limit = NULL;
     if (lh_query__pool_start(e, err) != 0)
         goto fail;
+    lh_query__cache_load_pins(e);
     LH_LOG_INFO(LH_QUERY_LOG, "engine open duckdb=%s connections=%d timeout_ms=%d",
                 lh_engine_duckdb_version(), e->opts.connections, e->opts.timeout_ms);
     return e;
@@ -161,11 +168,13 @@ void lh_engine_close(lh_engine *e) {
         return;
     lh_query__pool_stop(e);
     lh_query__views_release(e);
+    lh_query__cache_release(e);
     if (e->views_con)
         duckdb_disconnect(&e->views_con);
     if (e->db)
         duckdb_close(&e->db);
     pthread_mutex_destroy(&e->views_mu);
+    pthread_mutex_destroy(&e->cache_mu);
     for (size_t i = 0; i < e->ndatasets_dirs; i++)
         free(e->datasets_dirs[i]);
     free(e->datasets_dirs);

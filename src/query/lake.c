@@ -29,6 +29,7 @@ lh_lake *lh_lake_open(lh_config *config, lh_err *err) {
         .timeout_ms = config->query_timeout_ms,
         .max_rows = config->query_max_rows,
         .max_bytes = config->query_max_bytes,
+        .cache_max_bytes = config->query_cache_max_bytes,
     };
     lake->engine = lh_engine_open(lake->storage, lake->catalog, &opts, err);
     if (!lake->engine)

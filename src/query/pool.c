@@ -97,6 +97,9 @@ void lh_query__pool_stop(lh_engine *e) {
     }
     pthread_cond_broadcast(&e->wd_cv);
     pthread_mutex_unlock(&e->pool_mu);
+    lh_query__reap(e, true); /* nothing runs any more */
+    free(e->pending);
+    e->pending = NULL;
     if (e->wd_started)
         pthread_join(e->wd_thread, NULL);
     for (int i = 0; i < e->nslots; i++)
@@ -120,6 +123,7 @@ int lh_query__pool_acquire(lh_engine *e, lh_err *err) {
         for (int i = 0; i < e->nslots; i++) {
             if (!e->slots[i].in_use) {
                 e->slots[i].in_use = true;
+                e->slots[i].acquired_ms = lh_mono_ms();
                 e->slots[i].deadline_ms = 0;
                 e->slots[i].fired = false;
                 pthread_mutex_unlock(&e->pool_mu);
@@ -142,7 +146,58 @@ void lh_query__pool_release(lh_engine *e, int slot) {
     e->slots[slot].fired = false;
     /* Broadcast: pool_stop waits on the same condition as acquirers. */
     pthread_cond_broadcast(&e->pool_cv);
+    bool reap = e->npending > 0;
     pthread_mutex_unlock(&e->pool_mu);
+    if (reap)
+        lh_query__reap(e, false);
+}
+
+struct lh_pending_delete {
+    char *name;
+    char **paths;
+    size_t n;
+    double after_ms;
+};
+
+void lh_query__defer_delete(lh_engine *e, const char *name, const char *const *paths, size_t n) {
+    struct lh_pending_delete p = {.name = lh_xstrdup(name), .n = n, .after_ms = lh_mono_ms()};
+    p.paths = lh_xcalloc(n ? n : 1, sizeof *p.paths);
+    for (size_t i = 0; i < n; i++)
+        p.paths[i] = lh_xstrdup(paths[i]);
+    pthread_mutex_lock(&e->pool_mu);
+    e->pending = lh_xrealloc(e->pending, (e->npending + 1) * sizeof *e->pending);
+    e->pending[e->npending++] = p;
+    pthread_mutex_unlock(&e->pool_mu);
+    lh_query__reap(e, false);
+}
+
+void lh_query__reap(lh_engine *e, bool all) {
+    pthread_mutex_lock(&e->pool_mu);
+    double oldest = 0; /* acquisition time of the oldest connection still in use */
+    for (int i = 0; i < e->nslots; i++)
+        if (e->slots[i].in_use && (oldest == 0 || e->slots[i].acquired_ms < oldest))
+            oldest = e->slots[i].acquired_ms;
+    struct lh_pending_delete *due = NULL;
+    size_t ndue = 0;
+    for (size_t i = 0; i < e->npending;) {
+        if (all || oldest == 0 || oldest > e->pending[i].after_ms) {
+            due = lh_xrealloc(due, (ndue + 1) * sizeof *due);
+            due[ndue++] = e->pending[i];
+            e->pending[i] = e->pending[--e->npending];
+        } else {
+            i++;
+        }
+    }
+    pthread_mutex_unlock(&e->pool_mu);
+    for (size_t i = 0; i < ndue; i++) {
+        lh_catalog_delete_unreferenced(e->catalog, due[i].name,
+                                       (const char *const *)due[i].paths, due[i].n);
+        for (size_t k = 0; k < due[i].n; k++)
+            free(due[i].paths[k]);
+        free(due[i].paths);
+        free(due[i].name);
+    }
+    free(due);
 }
 
 void lh_query__wd_arm(lh_engine *e, int slot, double deadline_ms) {

@@ -28,6 +28,7 @@ typedef struct lh_engine_opts {
     int timeout_ms;           /* default per-query timeout; 0 = 30000 */
     int64_t max_rows;         /* ceiling on rows in one result; 0 = 10M */
     int64_t max_bytes;        /* ceiling on bytes in one result; 0 = 4 GiB */
+    int64_t cache_max_bytes;  /* hot cache capacity (in-memory table bytes); 0 = 1 GiB */
 } lh_engine_opts;
 
 /* Opens the in-memory DuckDB database with the sandbox applied, over the given storage and
@@ -135,6 +136,25 @@ int lh_engine_json_to_parquet(lh_engine *e, const char *src_path, const lh_json_
  * {"col": ["v1", "v2", ...], ...}. New reference. For PII detection. */
 json_t *lh_engine_sample_values(lh_engine *e, const char *path, size_t per_column, lh_err *err);
 
+/* ---- hot cache (cache.c) ---------------------------------------------------------------- */
+
+/* Pins dataset `name`: its current rows (tombstones applied) are loaded into an in-memory
+ * table that its view reads from then on; an append, tombstone or compaction reloads it
+ * before any query sees the new version. Pinning again reloads only if stale. Least
+ * recently used entries are unloaded when the cache outgrows cache_max_bytes. Pins survive
+ * restarts. Returns {"dataset","loaded","version","rows","bytes","hits","pinned_ms",
+ * "last_used_ms","load_ms","already_pinned"}, new reference. Codes: invalid_argument,
+ * not_found, too_large (the dataset alone is over the cap; nothing stays pinned),
+ * internal (DuckDB could not load it, e.g. out of memory). */
+json_t *lh_engine_cache_pin(lh_engine *e, const char *name, lh_err *err);
+/* Unpins `name` and frees its table; its view reads the files again. {"dataset",
+ * "bytes_freed"}; not_found when it is not pinned. */
+json_t *lh_engine_cache_evict(lh_engine *e, const char *name, lh_err *err);
+/* {"entries","bytes","max_bytes","hits","misses","evictions","refreshes","datasets":[entry
+ * as above...]}: a hit is a dataset named in a user query and served from memory, a miss
+ * one that was not. New reference. */
+json_t *lh_engine_cache_stats(lh_engine *e);
+
 /* ---- resync (resync.c) ------------------------------------------------------------------ */
 
 /* Repairs catalog manifests from the Delta log and the Parquet footers of the live files
@@ -152,7 +172,8 @@ json_t *lh_engine_resync(lh_engine *e, const char *dataset, lh_err *err);
  * without the rows its tombstones hide, each new file is read back and the total row count
  * checked, then one Delta commit swaps the old files for the new (retried a few times when a
  * concurrent commit removed files we read). The applied tombstone batches are cleared when no
- * other commit landed meanwhile, and the old files deleted, both after the commit is durable.
+ * other commit landed meanwhile, and the old files deleted, both after the commit is durable
+ * (the files once no query that started before the commit still runs).
  * Crash-safe at every step (fault points compact.after_write, after_verify, after_commit,
  * after_clear). Returns {"dataset","files_before","files_after","rows_before","rows_after",
  * "rows_dropped","bytes_before","bytes_after","version","tombstones_cleared","compacted"}.
@@ -170,5 +191,120 @@ typedef struct lh_lake {
 /* Opens storage (config->data_dir with config->buckets), catalog and engine. */
 lh_lake *lh_lake_open(lh_config *config, lh_err *err);
 void lh_lake_close(lh_lake *lake);
+
+
+/* ---- the vector engine's glue (vector_glue.c) ---------------------------------------------
+ * What vindex needs from DuckDB, so duckdb.h stays in this module: a dataset's id + text (or
+ * vector) column streamed in batches, embeddings Parquet files written and read back, and
+ * the vector_search(index, query, k) table function whose rows come from a provider that
+ * vindex installs. Internal SQL only: names are quoted, values bound or appended. */
+
+/* What a scan reads from dataset `dataset`: CAST(id AS VARCHAR) and either CAST(text AS
+ * VARCHAR) or the vector column as floats (FLOAT[n], or FLOAT[]/DOUBLE[] lists), over the
+ * given live files (paths relative to the table root, as in lh_data_file.path; NULL = every
+ * live file) with the dataset's tombstones applied, in file order and row order. */
+typedef struct lh_vscan_opts {
+    const char *dataset;
+    const char *id_column;
+    const char *text_column;        /* exactly one of text_column and vector_column */
+    const char *vector_column;
+    const char *const *files;       /* NULL = all live files */
+    size_t nfiles;
+    int64_t skip_rows;              /* rows of the stream to skip (a resumed build) */
+    size_t batch_rows;              /* rows per callback; 0 = 1024, at most 65536 */
+} lh_vscan_opts;
+
+typedef struct lh_vscan_batch {
+    size_t n;
+    int64_t first_row;              /* stream position of row 0 (skipped rows count) */
+    const char *const *ids;         /* NULL entry: the id is NULL */
+    const char *const *texts;       /* text scans; NULL entry: the text is NULL */
+    const size_t *text_lens;
+    const float *vectors;           /* vector scans: n * dims floats, row-major */
+    const bool *vector_ok;          /* false: NULL row, NULL element or wrong length */
+    size_t dims;
+} lh_vscan_batch;
+
+/* Called for every batch on the scanning thread; data is borrowed for the call. Returning
+ * -1 (err filled) stops the scan with that error. */
+typedef int (*lh_vscan_fn)(void *ctx, const lh_vscan_batch *b, lh_err *err);
+
+/* Rows the scan would produce (tombstones applied, skip_rows ignored), and for a vector
+ * column the one length its non-NULL rows share (*dims; 0 when every row is NULL).
+ * not_found (dataset), invalid_argument (unknown column, a vector column that is not a
+ * FLOAT/DOUBLE array or list, lists of differing lengths, more than 65536 dims). */
+int lh_engine_vscan_stats(lh_engine *e, const lh_vscan_opts *o, int64_t *rows, size_t *dims,
+                          lh_err *err) LH_MUST_CHECK;
+/* Streams the scan to fn in batches of o->batch_rows. Holds one pooled connection for the
+ * whole scan (no query timeout: this is the engine's own work). Codes: those of
+ * lh_engine_vscan_stats, io_error when a file cannot be read, and fn's own. */
+int lh_engine_vscan(lh_engine *e, const lh_vscan_opts *o, lh_vscan_fn fn, void *ctx,
+                    lh_err *err) LH_MUST_CHECK;
+
+/* Rows of an embeddings file: doc_id TEXT, chunk_id INTEGER, chunk TEXT, start_offset and
+ * end_offset BIGINT (byte offsets into the source text), vector FLOAT[dims]. */
+typedef struct lh_emb_rows {
+    size_t n;
+    size_t dims;
+    const char *const *doc_ids;
+    const int32_t *chunk_ids;
+    const char *const *chunks;
+    const size_t *chunk_lens;
+    const int64_t *starts, *ends;
+    const float *vectors; /* n * dims */
+} lh_emb_rows;
+
+/* Writes rows as a zstd Parquet file: appended into a temporary table, COPY ... TO a
+ * scratch path, then moved into bucket b at key atomically (lh_bucket_adopt_file). Nothing
+ * is visible at key unless the whole file is. invalid_argument (n == 0, dims 0 or > 65536),
+ * io_error, internal. */
+int lh_engine_write_embeddings(lh_engine *e, const lh_emb_rows *rows, lh_bucket *b,
+                               const char *key, lh_err *err) LH_MUST_CHECK;
+
+/* An embeddings file read back: row i of every array is row i of the file. */
+typedef struct lh_emb_data {
+    size_t n;
+    size_t dims;
+    char **doc_ids;     /* owned strings */
+    int32_t *chunk_ids;
+    char **snippets;    /* the chunk text cut to snippet_max bytes on a UTF-8 boundary */
+    float *vectors;     /* n * dims, or NULL when not asked for */
+} lh_emb_data;
+
+/* Reads embeddings file `key` of bucket b (the lake's private _vectors/ area, which user SQL
+ * cannot reach: it is linked or copied to scratch for DuckDB and the scratch name removed).
+ * corrupt when it is not a readable embeddings file (missing column, wrong vector type),
+ * not_found, too_large (more rows or dims than memory allows). */
+int lh_engine_read_embeddings(lh_engine *e, lh_bucket *b, const char *key, size_t snippet_max,
+                              bool want_vectors, lh_emb_data *out, lh_err *err) LH_MUST_CHECK;
+void lh_emb_data_release(lh_emb_data *d);
+
+/* One row of vector_search(index, query, k). */
+typedef struct lh_vector_hit {
+    char *doc_id;  /* owned */
+    int32_t chunk_id;
+    float score;
+    char *snippet; /* owned */
+} lh_vector_hit;
+
+void lh_vector_hits_free(lh_vector_hit *hits, size_t n);
+
+/* The provider behind vector_search: searches index `index` for the text `query` and
+ * returns up to k hits best first in *hits (malloc'd array of owned hits, freed by the
+ * caller with lh_vector_hits_free) and their count in *n; -1 with err filled (its message
+ * becomes the SQL error). Called from DuckDB worker threads, concurrently. It must not run
+ * SQL on this engine. */
+typedef int (*lh_vector_search_fn)(void *ctx, const char *index, const char *query, int k,
+                                   lh_vector_hit **hits, size_t *n, lh_err *err);
+
+/* Installs (fn != NULL) or removes (fn == NULL) the provider of vector_search(index VARCHAR,
+ * query VARCHAR, k INTEGER) -> (doc_id VARCHAR, chunk_id INTEGER, score FLOAT, rank INTEGER,
+ * snippet VARCHAR). The function is registered in the database on the first call, so every
+ * connection of the engine (user SQL included) sees it; without a provider it fails with
+ * "vector search is not available". Removing waits for searches in flight, so ctx may be
+ * freed once this returns. Arguments are checked before the provider is called: k must be
+ * 1..10000 and the query non-empty. */
+int lh_engine_set_vector_search(lh_engine *e, lh_vector_search_fn fn, void *ctx,
+                                lh_err *err) LH_MUST_CHECK;
 
 #endif

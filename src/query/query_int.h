@@ -12,13 +12,37 @@
 
 #define LH_QUERY_LOG "query"
 
+/* The in-memory database (attached with COMPRESS) that holds the hot cache's tables. */
+#define LH_CACHE_DB "lh_cache"
+
 /* How long lh_query_open waits for a free pooled connection before answering busy. */
 #define LH_POOL_WAIT_MS 5000
+
+/* What a hot-cache table was loaded from: it is reloaded when any of these moves. */
+typedef struct lh_cache_stamp {
+    int64_t version;
+    size_t nfiles;
+    int64_t created_ms;
+    uint64_t tomb;
+} lh_cache_stamp;
+
+/* One pinned dataset (cache.c). loaded = its table lh_cache."<name>" holds stamp's rows;
+ * false for a pin read back at start and not loaded yet. */
+typedef struct lh_cache_entry {
+    char *name;
+    bool loaded;
+    lh_cache_stamp stamp;
+    int64_t rows, bytes;
+    int64_t pinned_ms, last_used_ms;
+    int64_t hits;
+    double load_ms;
+} lh_cache_entry;
 
 /* One pooled connection and the watchdog state of the query running on it. */
 typedef struct lh_slot {
     duckdb_connection con;
     bool in_use;
+    double acquired_ms; /* lh_mono_ms() when handed out */
     double deadline_ms; /* lh_mono_ms() deadline, 0 = no query armed */
     bool fired;         /* the watchdog interrupted the armed query */
 } lh_slot;
@@ -41,6 +65,10 @@ struct lh_engine {
     lh_slot *slots;
     int nslots;
     bool closing;
+    /* Data files a compaction replaced, deleted only once no connection that was handed
+     * out before the commit is still in use (a running query may be about to open them). */
+    struct lh_pending_delete *pending;
+    size_t npending;
     pthread_t wd_thread;
     bool wd_started;
 
@@ -56,6 +84,18 @@ struct lh_engine {
     char **tomb_names;
     uint64_t *tomb_stamps;
     size_t ntombs;
+
+    /* Hot cache (cache.c): entries change under views_mu + cache_mu, counters under
+     * cache_mu; cache_pinned mirrors ncache so queries skip accounting when it is 0. */
+    pthread_mutex_t cache_mu;
+    lh_cache_entry *cache;
+    size_t ncache;
+    _Atomic size_t cache_pinned;
+    int64_t cache_bytes, cache_hits, cache_misses, cache_evictions, cache_refreshes;
+
+    /* vector_search's provider slot (vector_glue.c); DuckDB owns it (the table function's
+     * extra info) once registered, so it lives as long as the database. */
+    struct lh_vglue *vglue;
 };
 
 /* ---- pool.c ------------------------------------------------------------------------------ */
@@ -65,6 +105,11 @@ void lh_query__pool_stop(lh_engine *e);
 /* Takes a free slot, waiting up to LH_POOL_WAIT_MS; busy when none frees up. */
 int lh_query__pool_acquire(lh_engine *e, lh_err *err);
 void lh_query__pool_release(lh_engine *e, int slot);
+/* Deletes `paths` of dataset `name` (files its current version no longer lists) once every
+ * connection handed out before now has been released; at once when none is. */
+void lh_query__defer_delete(lh_engine *e, const char *name, const char *const *paths, size_t n);
+/* Deletes the deferred files whose time has come (all of them when `all`, at close). */
+void lh_query__reap(lh_engine *e, bool all);
 /* Arms the watchdog for slot: the connection is interrupted at lh_mono_ms() >= deadline. */
 void lh_query__wd_arm(lh_engine *e, int slot, double deadline_ms);
 /* Disarms; returns true when the watchdog fired for this query. */
@@ -88,6 +133,9 @@ char *lh_query__strip_semicolons(const char *sql);
  * watchdog -> timeout, anything else -> sql_error, keeping DuckDB's text. Returns -1. */
 int lh_query__user_error(const char *msg, duckdb_error_type type, bool timed_out, int timeout_ms,
                          lh_err *err);
+/* Calls fn(ctx, identifier) for every identifier of sql (bare words and "quoted" names,
+ * up to LH_NAME_MAX bytes) outside string literals and comments. */
+void lh_query__each_identifier(const char *sql, void (*fn)(void *, const char *), void *ctx);
 /* Runs one internal statement on con (our own SQL); internal with DuckDB's text on failure. */
 int lh_query__exec(duckdb_connection con, const char *sql, lh_err *err) LH_MUST_CHECK;
 
@@ -191,10 +239,34 @@ int lh_query__stream_error(lh_query_stream *q, duckdb_result *res, lh_err *err);
 
 /* Brings the dataset views up to the catalog's current generation (no-op when current). */
 void lh_query__views_sync(lh_engine *e);
+/* The same, for a caller that already holds views_mu. */
+void lh_query__views_sync_locked(lh_engine *e);
+/* The SELECT a dataset's view runs over its files, tombstones applied (a table without files
+ * gets its columns and no rows, so queries against it bind). Owned. */
+char *lh_query__view_body_sql(const lh_dataset *d, const lh_tombstones *t);
+/* Recreates the view of one dataset from the current snapshot (caller holds views_mu). */
+void lh_query__view_refresh(lh_engine *e, const char *name);
 void lh_query__views_release(lh_engine *e);
 
 /* "read_parquet([<absolute paths of d's files>], union_by_name=true)": the table a dataset's
  * view reads and compaction rewrites (views.c). Paths are quoted literals; owned. */
 char *lh_query__dataset_source_sql(const lh_dataset *d);
+
+/* ---- cache.c ----------------------------------------------------------------------------- */
+
+/* For the view sync (views_mu held): when d is pinned, makes sure its cache table holds d's
+ * current rows (loading it from `body` when the stamp moved) and returns the SELECT the
+ * view should run over it, owned; NULL when d is not pinned or the load failed (the entry
+ * is then dropped and the view reads the files). */
+char *lh_query__cache_source(lh_engine *e, const lh_dataset *d, const lh_tombstones *t,
+                             const char *body);
+/* After a sync: drops entries of datasets that are gone, unloads LRU entries over the cap. */
+void lh_query__cache_after_sync(lh_engine *e, const lh_catalog_snap *s);
+/* Counts a user query's hits (a table it names is a loaded pin) and misses (a dataset it
+ * names is not in memory), and marks the hit entries used. */
+void lh_query__cache_account(lh_engine *e, const char *sql);
+/* Reads the saved pins at open; they load at the first sync. */
+void lh_query__cache_load_pins(lh_engine *e);
+void lh_query__cache_release(lh_engine *e);
 
 #endif

@@ -191,6 +191,74 @@ static int check_keyword(const char *s, size_t n, size_t i, bool allow_explain,
     return 0;
 }
 
+void lh_query__each_identifier(const char *sql, void (*fn)(void *, const char *), void *ctx) {
+    char id[LH_NAME_MAX + 1];
+    const char *p = sql;
+    while (*p) {
+        if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n')
+                p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            p += 2;
+            while (*p && !(p[0] == '*' && p[1] == '/'))
+                p++;
+            p += *p ? 2 : 0;
+        } else if (*p == '\'' || *p == '"') {
+            char quote = *p++;
+            size_t n = 0;
+            bool fits = true;
+            for (; *p; p++) {
+                if (*p == quote && p[1] == quote) {
+                    p++;
+                } else if (*p == quote) {
+                    p++;
+                    break;
+                }
+                if (n < sizeof id - 1)
+                    id[n++] = *p;
+                else
+                    fits = false;
+            }
+            id[n] = 0;
+            if (quote == '"' && fits)
+                fn(ctx, id);
+        } else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_') {
+            size_t n = 0;
+            bool fits = true;
+            while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_' ||
+                   (*p >= '0' && *p <= '9') || *p == '$') {
+                if (n < sizeof id - 1)
+                    id[n++] = *p;
+                else
+                    fits = false;
+                p++;
+            }
+            id[n] = 0;
+            if (fits)
+                fn(ctx, id);
+        } else {
+            p++;
+        }
+    }
+}
+
+/* Names of our own machinery in the database that user SQL may not touch: lh_view_hash
+ * would let a caller hash guesses with the views' salt and match them against a hashed
+ * column; lh_tomb holds the keys of soft-deleted rows; lh_cache is reached through the
+ * datasets' own names. */
+static const char *const INTERNAL_NAMES[] = {"lh_view_hash", "lh_tomb", "lh_cache"};
+
+typedef struct internal_ctx {
+    const char *found;
+} internal_ctx;
+
+static void find_internal(void *arg, const char *id) {
+    internal_ctx *c = arg;
+    for (size_t i = 0; i < LH_ARRAY_LEN(INTERNAL_NAMES) && !c->found; i++)
+        if (strcasecmp(id, INTERNAL_NAMES[i]) == 0)
+            c->found = INTERNAL_NAMES[i];
+}
+
 static bool is_permission(const char *msg) {
     return msg && strncmp(msg, "Permission Error", 16) == 0;
 }
@@ -213,6 +281,13 @@ static duckdb_prepared_statement prepare_checked(duckdb_connection con, const ch
     size_t n = strlen(text);
     duckdb_extracted_statements ex = NULL;
     duckdb_prepared_statement st = NULL;
+    internal_ctx ic = {NULL};
+    lh_query__each_identifier(text, find_internal, &ic);
+    if (ic.found) {
+        lh_err_set(err, LH_FORBIDDEN, "'%s' is internal to Lakehouse and cannot be used in a query",
+                   ic.found);
+        return NULL;
+    }
     idx_t count = duckdb_extract_statements(con, text, &ex);
     if (count == 0) {
         const char *msg = duckdb_extract_statements_error(ex);

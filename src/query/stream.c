@@ -95,6 +95,8 @@ lh_query_stream *lh_query_open(lh_engine *e, const lh_query_req *req, lh_err *er
     lh_query__wd_arm(e, slot, t0 + q->timeout_ms);
 
     q->st = lh_query__prepare_user(q->con, req->sql, err);
+    if (q->st)
+        lh_query__cache_account(e, req->sql);
     int rc = -1;
     if (q->st)
         rc = q->fmt == LH_FMT_PARQUET ? lh_query__parquet_run(q, req->sql, req->params, err)

@@ -18,8 +18,6 @@
 
 #include "query/query_int.h"
 
-/* CREATE OR REPLACE VIEW for one dataset. A table without files still gets a view with
- * its columns and no rows, so queries against it bind. */
 #define TOMB_SCHEMA "lh_tomb"
 
 char *lh_query__tomb_keep_sql(const char *col, const char *table) {
@@ -107,12 +105,9 @@ char *lh_query__dataset_source_sql(const lh_dataset *d) {
     return lh_buf_detach(&b, NULL);
 }
 
-static char *view_sql(const lh_dataset *d, const lh_tombstones *t) {
+char *lh_query__view_body_sql(const lh_dataset *d, const lh_tombstones *t) {
     lh_buf b;
     lh_buf_init(&b);
-    char *name = lh_sql_quote_ident(d->name);
-    lh_buf_printf(&b, "CREATE OR REPLACE VIEW %s AS ", name);
-    free(name);
     if (d->nfiles > 0) {
         char *src = lh_query__dataset_source_sql(d);
         lh_buf_printf(&b, "SELECT * FROM %s", src);
@@ -139,6 +134,30 @@ static char *view_sql(const lh_dataset *d, const lh_tombstones *t) {
         lh_buf_puts(&b, " WHERE false");
     }
     return lh_buf_detach(&b, NULL);
+}
+
+/* Creates (or replaces) the view of dataset d: over its hot-cache table when pinned, else
+ * over its files. The tombstone key table must be current. */
+static int view_create(lh_engine *e, const lh_dataset *d, const lh_tombstones *t, lh_err *err) {
+    char *body = lh_query__view_body_sql(d, t);
+    char *cached = lh_query__cache_source(e, d, t, body);
+    char *name = lh_sql_quote_ident(d->name);
+    char *sql = lh_xasprintf("CREATE OR REPLACE VIEW %s AS %s", name, cached ? cached : body);
+    int rc = lh_query__exec(e->views_con, sql, err);
+    free(sql);
+    free(name);
+    free(cached);
+    free(body);
+    return rc;
+}
+
+void lh_query__view_refresh(lh_engine *e, const char *name) {
+    lh_catalog_snap *s = lh_catalog_snapshot(e->catalog);
+    const lh_dataset *d = lh_catalog_snap_find(s, name);
+    lh_err err = LH_ERR_INIT;
+    if (d && view_create(e, d, lh_catalog_snap_tombstones(s, name), &err) != 0)
+        LH_LOG_WARN(LH_QUERY_LOG, "cannot create view dataset=%s: %s", name, err.message);
+    lh_catalog_snap_unref(s);
 }
 
 #define VIEW_HASH_FN "lh_view_hash"
@@ -306,8 +325,13 @@ void lh_query__views_sync(lh_engine *e) {
     if (atomic_load(&e->views_gen) == want)
         return;
     pthread_mutex_lock(&e->views_mu);
+    lh_query__views_sync_locked(e);
+    pthread_mutex_unlock(&e->views_mu);
+}
+
+void lh_query__views_sync_locked(lh_engine *e) {
     lh_catalog_snap *snap = lh_catalog_snapshot(e->catalog);
-    want = lh_catalog_snap_generation(snap) + 1;
+    uint64_t want = lh_catalog_snap_generation(snap) + 1;
     if (atomic_load(&e->views_gen) == want)
         goto out;
     /* Drop views of datasets that are gone. */
@@ -344,11 +368,10 @@ void lh_query__views_sync(lh_engine *e) {
         if (!lh_name_valid(d->name))
             continue;
         const lh_tombstones *t = lh_catalog_snap_tombstones(snap, d->name);
-        char *sql = view_sql(d, t);
         lh_err err = LH_ERR_INIT;
         /* A view whose key table cannot be loaded is left out rather than showing deleted
          * rows. */
-        if (tomb_sync(e, d->name, t, &err) != 0 || lh_query__exec(e->views_con, sql, &err) != 0) {
+        if (tomb_sync(e, d->name, t, &err) != 0 || view_create(e, d, t, &err) != 0) {
             /* One broken table must not take the others down: log it and leave it out. */
             LH_LOG_WARN(LH_QUERY_LOG, "cannot create view dataset=%s: %s", d->name, err.message);
             char *q = lh_sql_quote_ident(d->name);
@@ -362,8 +385,8 @@ void lh_query__views_sync(lh_engine *e) {
         } else {
             e->view_names[e->nviews++] = lh_xstrdup(d->name);
         }
-        free(sql);
     }
+    lh_query__cache_after_sync(e, snap);
     size_t nsafe = lh_catalog_snap_view_count(snap);
     if (nsafe && lh_catalog_snap_views_salt(snap))
         view_hash_register(e->views_con, lh_catalog_snap_views_salt(snap));
@@ -396,7 +419,6 @@ void lh_query__views_sync(lh_engine *e) {
                  (unsigned long long)(want - 1), e->nviews);
 out:
     lh_catalog_snap_unref(snap);
-    pthread_mutex_unlock(&e->views_mu);
 }
 
 void lh_query__views_release(lh_engine *e) {

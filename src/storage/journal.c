@@ -150,7 +150,7 @@ int lh_bucket_check_reachable(lh_bucket *b, lh_err *err)
         rc = lh_err_errno(err, errno, "bucket '%s' is unreachable: its root is not writable",
                           b->name);
     if (rc != 0 && err)
-        err->code = LH_BUSY; /* 503: the bucket, not the request, is at fault */
+        err->code = LH_UNAVAILABLE; /* 503: the bucket, not the request, is at fault */
     return rc;
 }
 

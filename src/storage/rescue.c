@@ -108,7 +108,7 @@ int lh_bucket_open_read_rescue(lh_bucket *b, const char *key, uint64_t *size, bo
     }
     if (failure) {
         lh_storage_journal(b->storage, b->name, "read", key, &first);
-        first.code = LH_BUSY; /* 503: the bucket is at fault, and it may come back */
+        first.code = LH_UNAVAILABLE; /* 503: the bucket is at fault, and it may come back */
     }
     if (err)
         *err = first;

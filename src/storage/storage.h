@@ -142,7 +142,7 @@ lh_bucket *lh_storage_provision(lh_storage *s, const char *name, const char *roo
  * bucket, or one holding datasets. Pointers to it stay valid until close. */
 int lh_storage_forget(lh_storage *s, const char *name, lh_err *err) LH_MUST_CHECK;
 
-/* busy (HTTP 503) "bucket 'x' is unreachable: ..." when b's root is missing, not a
+/* unavailable (HTTP 503) "bucket 'x' is unreachable: ..." when b's root is missing, not a
  * directory, or not writable. Callers check before a write. */
 int lh_bucket_check_reachable(lh_bucket *b, lh_err *err) LH_MUST_CHECK;
 /* Copies key of data bucket b into the rescue bucket at "<bucket>/<key>" (nothing to do, and
@@ -152,7 +152,7 @@ int lh_bucket_rescue_copy(lh_bucket *b, const char *key, bool *copied, lh_err *e
 int lh_bucket_rescue_delete(lh_bucket *b, const char *key, lh_err *err) LH_MUST_CHECK;
 /* lh_bucket_open_read, falling back to the rescue copy when the read fails in b (root gone,
  * EIO, EACCES, or the object missing while its copy exists): *used says so, and the failure
- * is journaled. Without a copy: not_found for a plain miss, busy when the bucket failed. */
+ * is journaled. Without a copy: not_found for a plain miss, unavailable when the bucket failed. */
 int lh_bucket_open_read_rescue(lh_bucket *b, const char *key, uint64_t *size, bool *used,
                                lh_err *err);
 /* Writes, reads back and deletes a probe file in b's root (under .lakehouse-tmp/);

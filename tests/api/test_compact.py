@@ -144,3 +144,33 @@ def test_compact_races_appends_and_tombstones(make_server, uniq):
     # after a quiet compaction every applied tombstone is gone from the files
     assert s.get(f"/catalog/datasets/by-name/{uniq}/tombstone").json()["batches"] == []
     assert s.dataset(uniq)["row_count"] == 162
+
+
+def test_query_in_flight_keeps_the_files_it_may_still_open(make_server, uniq):
+    """A query that started before a compaction's commit reads the old files to the end:
+    they are deleted only once it has finished."""
+    import json
+
+    import requests
+    s = make_server()
+    for k in range(6):
+        _append(s, uniq, k * 20000, 20000)
+    old = _files_on_disk(s, uniq)
+    assert len(old) == 6
+    r = requests.post(s.url("/query/sql"), json={"sql": f"SELECT * FROM {uniq}"},
+                      headers={"Accept": "application/x-ndjson"}, stream=True, timeout=60)
+    assert r.status_code == 200
+    lines = r.iter_lines(chunk_size=4096)
+    first = [next(lines) for _ in range(10)]
+    c = s.post("/query/compact", json={"dataset": uniq})
+    assert c.status_code == 200, c.text
+    # The stream still holds its connection: the old files wait for it.
+    assert set(old) <= set(_files_on_disk(s, uniq))
+    rest = list(lines)
+    rows = [json.loads(x) for x in first + rest if x]
+    assert not any("error" in row for row in rows), rows[-1]
+    assert len(rows) == 120000
+    r.close()
+    # Once it is done (the next request releases nothing else), the old files are gone.
+    assert s.scalar(f"SELECT count(*) FROM {uniq}") == 120000
+    assert not set(old) & set(_files_on_disk(s, uniq))

@@ -57,11 +57,15 @@ static void expect_set_error(const char *key, const char *value, const char *mes
 
 static const char *const default_json =
     "{\"buckets\":{\"primary\":{\"root\":\"buckets/primary\"}},"
-    "\"query\":{\"connections\":8,\"max_result_bytes\":4294967296,\"max_rows\":10000000,"
+    "\"embed\":{\"api_key\":\"\",\"batch\":64,\"concurrency\":4,\"dims\":0,\"model\":\"\",\"provider\":\"lexical\",\"url\":\"\"},"
+    "\"generate\":{\"api_key\":\"\",\"model\":\"\",\"provider\":\"\",\"temperature\":0.0,\"timeout_ms\":120000,\"url\":\"\"},"
+    "\"query\":{\"cache_max_bytes\":1073741824,\"connections\":8,"
+    "\"max_result_bytes\":4294967296,\"max_rows\":10000000,"
     "\"memory_limit\":\"\",\"threads\":0,\"timeout_ms\":30000},"
+    "\"rerank\":{\"model\":\"\"},"
     "\"server\":{\"data_dir\":\"./lakehouse-data\",\"listen\":\"127.0.0.1:3100\","
     "\"log_level\":\"info\",\"max_body_bytes\":1048576,\"max_connections\":256,"
-    "\"max_upload_bytes\":17179869184,\"secrets_file\":\"\"}}";
+    "\"max_upload_bytes\":17179869184,\"secrets_file\":\"\"},\"vector\":{\"ef_search\":64,\"exact_below\":5000,\"hnsw_ef_construction\":200,\"hnsw_m\":16,\"workers\":2}}";
 
 static void expect_config_json(const lh_config *c, const char *want)
 {
@@ -109,19 +113,22 @@ Test(config, set_every_key)
         {"query.timeout_ms", "500"},           {"query.max_rows", "1000"},
         {"query.max_result_bytes", "512KiB"},  {"query.connections", "4"},
         {"query.threads", "2"},                {"query.memory_limit", "4GB"},
-        {"server.secrets_file", "/etc/lake/secrets.toml"},
+        {"server.secrets_file", "/etc/lake/secrets.toml"}, {"query.cache_max_bytes", "64MiB"},
     };
     for (size_t i = 0; i < LH_ARRAY_LEN(kv); i++)
         cr_assert(eq(int, lh_config_set(&c, kv[i][0], kv[i][1], &err), 0), "%s: %s", kv[i][0],
                   err.message);
     expect_config_json(&c, "{\"buckets\":{\"primary\":{\"root\":\"buckets/primary\"}},"
-                           "\"query\":{\"connections\":4,\"max_result_bytes\":524288,"
+                           "\"embed\":{\"api_key\":\"\",\"batch\":64,\"concurrency\":4,\"dims\":0,\"model\":\"\",\"provider\":\"lexical\",\"url\":\"\"},"
+                           "\"generate\":{\"api_key\":\"\",\"model\":\"\",\"provider\":\"\",\"temperature\":0.0,\"timeout_ms\":120000,\"url\":\"\"},"
+                           "\"query\":{\"cache_max_bytes\":67108864,\"connections\":4,"
+                           "\"max_result_bytes\":524288,"
                            "\"max_rows\":1000,\"memory_limit\":\"4GB\",\"threads\":2,"
-                           "\"timeout_ms\":500},\"server\":{\"data_dir\":\"/srv/lake\","
+                           "\"timeout_ms\":500},\"rerank\":{\"model\":\"\"},\"server\":{\"data_dir\":\"/srv/lake\","
                            "\"listen\":\"0.0.0.0:8080\",\"log_level\":\"debug\","
                            "\"max_body_bytes\":2097152,\"max_connections\":10,"
                            "\"max_upload_bytes\":1000000000,"
-                           "\"secrets_file\":\"/etc/lake/secrets.toml\"}}");
+                           "\"secrets_file\":\"/etc/lake/secrets.toml\"},\"vector\":{\"ef_search\":64,\"exact_below\":5000,\"hnsw_ef_construction\":200,\"hnsw_m\":16,\"workers\":2}}");
     cr_assert(eq(int, c.listen_port, 8080));
     cr_assert(eq(str, c.listen_host, "0.0.0.0"));
     lh_config_release(&c);
@@ -280,12 +287,15 @@ Test(config, load_file)
     cr_assert(eq(int, lh_config_load_file(&c, path, true, &err), 0), "%s", err.message);
     cr_assert(eq(str, c.config_path, path));
     expect_config_json(&c, "{\"buckets\":{\"primary\":{\"root\":\"buckets/primary\"}},"
-                           "\"query\":{\"connections\":2,\"max_result_bytes\":1073741824,"
+                           "\"embed\":{\"api_key\":\"\",\"batch\":64,\"concurrency\":4,\"dims\":0,\"model\":\"\",\"provider\":\"lexical\",\"url\":\"\"},"
+                           "\"generate\":{\"api_key\":\"\",\"model\":\"\",\"provider\":\"\",\"temperature\":0.0,\"timeout_ms\":120000,\"url\":\"\"},"
+                           "\"query\":{\"cache_max_bytes\":1073741824,\"connections\":2,"
+                           "\"max_result_bytes\":1073741824,"
                            "\"max_rows\":50,\"memory_limit\":\"2GB\",\"threads\":3,"
-                           "\"timeout_ms\":1000},\"server\":{\"data_dir\":\"/data/lake\","
+                           "\"timeout_ms\":1000},\"rerank\":{\"model\":\"\"},\"server\":{\"data_dir\":\"/data/lake\","
                            "\"listen\":\"[::1]:3200\",\"log_level\":\"warn\","
                            "\"max_body_bytes\":2097152,\"max_connections\":32,"
-                           "\"max_upload_bytes\":1048576,\"secrets_file\":\"\"}}");
+                           "\"max_upload_bytes\":1048576,\"secrets_file\":\"\"},\"vector\":{\"ef_search\":64,\"exact_below\":5000,\"hnsw_ef_construction\":200,\"hnsw_m\":16,\"workers\":2}}");
     lh_config_release(&c);
     free(path);
 }
@@ -716,4 +726,49 @@ Test(config, buckets_are_bounded)
     cr_assert(eq(str, err.message, "buckets: more than 64 buckets"));
     cr_assert(eq(int, lh_config_set_bucket(&c, "b1", "/y", &err), 0)); /* replacing is fine */
     lh_config_release(&c);
+}
+
+/* [generate] and [rerank] (the ai module): file, environment, validation, and the API key
+ * shown only as "***". */
+Test(config, generate_and_rerank)
+{
+    char *path = write_file("gen.toml", "[generate]\nprovider = \"ollama\"\nmodel = \"llama3\"\n"
+                                        "url = \"http://127.0.0.1:11434\"\ntimeout_ms = 5000\n"
+                                        "temperature = 0.5\n\n[rerank]\nmodel = \"rr\"\n");
+    lh_config c;
+    lh_config_init(&c);
+    lh_err err = LH_ERR_INIT;
+    cr_assert(eq(int, lh_config_load_file(&c, path, true, &err), 0), "%s", err.message);
+    cr_assert(eq(str, c.generate_provider, "ollama"));
+    cr_assert(eq(str, c.generate_model, "llama3"));
+    cr_assert(eq(str, c.generate_url, "http://127.0.0.1:11434"));
+    cr_assert(eq(int, c.generate_timeout_ms, 5000));
+    cr_assert(eq(dbl, c.generate_temperature, 0.5));
+    cr_assert(eq(str, c.rerank_model, "rr"));
+    char *envp[] = {"LAKEHOUSE_GENERATE_API_KEY=sk-secret", "LAKEHOUSE_GENERATE_PROVIDER=openai",
+                    "LAKEHOUSE_GENERATE_TEMPERATURE=1.25", NULL};
+    cr_assert(eq(int, lh_config_apply_env(&c, envp, &err), 0), "%s", err.message);
+    cr_assert(eq(str, c.generate_api_key, "sk-secret"));
+    cr_assert(eq(str, c.generate_provider, "openai"));
+    cr_assert(eq(dbl, c.generate_temperature, 1.25));
+    json_t *j = lh_config_to_json(&c);
+    char *text = json_dumps(j, JSON_COMPACT);
+    cr_assert_null(strstr(text, "sk-secret"));
+    cr_assert(eq(str, (char *)json_string_value(json_object_get(json_object_get(j, "generate"),
+                                                                "api_key")),
+                 "***"));
+    free(text);
+    json_decref(j);
+    cr_assert(eq(int, lh_config_set(&c, "generate.provider", "", &err), 0)); /* none */
+    lh_config_release(&c);
+    free(path);
+    expect_set_error("generate.provider", "lexical",
+                     "generate.provider: unknown provider 'lexical' (expected ollama, openai or "
+                     "\"\" for none)");
+    expect_set_error("generate.temperature", "3", "generate.temperature: '3' is not a number "
+                                                  "in 0..2");
+    expect_set_error("generate.temperature", "warm", "generate.temperature: 'warm' is not a "
+                                                     "number in 0..2");
+    expect_file_error("[generate]\ntemperature = true\n", LH_INVALID_ARGUMENT,
+                      "config '%s': generate.temperature must be a number");
 }

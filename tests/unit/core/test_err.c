@@ -50,6 +50,9 @@ Test(err, code_table_values)
         {LH_INTERNAL, "internal", 500},
         {LH_METHOD_NOT_ALLOWED, "method_not_allowed", 405},
         {LH_NOT_ACCEPTABLE, "not_acceptable", 406},
+        {LH_UPSTREAM, "upstream_error", 502},
+        {LH_UNAVAILABLE, "unavailable", 503},
+        {LH_CORRUPT, "corrupt", 500},
     };
     cr_assert(eq(int, (int)LH_ARRAY_LEN(want), LH_CODE_COUNT));
     for (size_t i = 0; i < LH_ARRAY_LEN(want); i++) {

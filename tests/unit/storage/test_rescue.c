@@ -161,9 +161,9 @@ Test(rescue, copy_and_fallback)
     cr_expect_str_eq(buf, "hello");
     close(fd);
     cr_expect_lt(lh_bucket_open_read_rescue(a, "none", &size, &used, &err), 0);
-    cr_expect_eq(err.code, LH_BUSY, "%s", err.message);
+    cr_expect_eq(err.code, LH_UNAVAILABLE, "%s", err.message);
     cr_expect_neq(lh_bucket_check_reachable(a, &err), 0);
-    cr_expect_eq(err.code, LH_BUSY);
+    cr_expect_eq(err.code, LH_UNAVAILABLE);
 
     json_t *j = lh_storage_journal_tail(s, 10, &err);
     cr_assert_not_null(j, "%s", err.message);
