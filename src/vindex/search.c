@@ -72,7 +72,23 @@ fail:
     return NULL;
 }
 
-/* Runs q; fills hits (k entries, caller's) and returns the count, or -1. */
+/* Ceiling on extra hits fetched to make up for soft-deleted ones. */
+#define TOMB_OVERFETCH_MAX 1000
+
+static int key_cmp(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether the source row of hit id is soft-deleted: the dataset's tombstones use the index's
+ * id column (keys compared as text, like the dataset's view does). */
+static bool tombstoned(const vx_index *ix, const lh_tombstones *t, uint32_t id) {
+    const char *doc = ix->doc_ids[id];
+    return t && bsearch(&doc, t->keys, t->nkeys, sizeof *t->keys, key_cmp) != NULL;
+}
+
+/* Runs q; fills hits (k entries, caller's) and returns the count, or -1. Hits whose source
+ * row was soft-deleted after the build are left out (more are fetched to make up for them),
+ * so a tombstone hides a row from search as it does from SQL, at once. */
 static ssize_t run(lh_vindex *v, vx_index *ix, const vx_query *q, lh_hit *hits, int *ef_used,
                    lh_err *err) {
     if (ix->broken.code != LH_OK) {
@@ -82,17 +98,35 @@ static ssize_t run(lh_vindex *v, vx_index *ix, const vx_query *q, lh_hit *hits, 
     float *qv = query_vector(ix, q, err);
     if (!qv)
         return -1;
+    lh_catalog_snap *s = lh_catalog_snapshot(v->lake->catalog);
+    const lh_tombstones *t =
+        lh_catalog_snap_tombstones(s, lh_vindex__jstr(ix->meta, "dataset"));
+    const char *idcol = lh_vindex__jstr(ix->meta, "id_column");
+    if (t && (!idcol || strcmp(t->column, idcol) != 0))
+        t = NULL; /* keyed on another column: the rows cannot be told from the index */
+    size_t extra = t ? (t->nkeys < TOMB_OVERFETCH_MAX ? t->nkeys : TOMB_OVERFETCH_MAX) : 0;
+    size_t fetch = q->k + extra;
+    lh_hit *all = extra ? lh_xmalloc(fetch * sizeof *all) : hits;
     size_t n;
     *ef_used = 0;
     if (q->exact || ix->exact) {
-        n = exact_scan(ix, qv, q->k, hits);
+        n = exact_scan(ix, qv, fetch, all);
     } else {
         int ef = q->ef > 0 ? q->ef : v->cfg->vector_ef_search;
-        if (ef < (int)q->k)
-            ef = (int)q->k;
+        if (ef < (int)fetch)
+            ef = (int)fetch;
         *ef_used = ef;
-        n = lh_hnsw_search(ix->h, qv, q->k, ef, hits);
+        n = lh_hnsw_search(ix->h, qv, fetch, ef, all);
     }
+    if (extra) {
+        size_t kept = 0;
+        for (size_t i = 0; i < n && kept < q->k; i++)
+            if (all[i].id < ix->n && !tombstoned(ix, t, all[i].id))
+                hits[kept++] = all[i];
+        n = kept;
+        free(all);
+    }
+    lh_catalog_snap_unref(s);
     free(qv);
     return (ssize_t)n;
 }

@@ -57,8 +57,9 @@ def fake():
     f.close()
 
 
-def gen_config(url, rerank="rr"):
-    return (f'[generate]\nprovider = "ollama"\nmodel = "gen"\nurl = "{url}"\ntimeout_ms = 20000\n'
+def gen_config(url, rerank="rr", provider="ollama", timeout_ms=20000):
+    return (f'[generate]\nprovider = "{provider}"\nmodel = "gen"\nurl = "{url}"\n'
+            f'timeout_ms = {timeout_ms}\n'
             f'[rerank]\nmodel = "{rerank}"\n'
             f'[embed]\nprovider = "ollama"\nmodel = "emb"\nurl = "{url}"\n')
 
@@ -393,6 +394,30 @@ def test_model_server_down(make_server, tmp_path):
         assert doc["gpu"] == {"gpus": [
             {"index": 0, "memory_used_mib": 1024, "memory_total_mib": 8192},
             {"index": 1, "memory_used_mib": 0, "memory_total_mib": 16384}]}
+    finally:
+        fake.close()
+
+
+def test_openai_provider_key_and_timeout(make_server):
+    fake = Fake()
+    try:
+        fake.control(api_key="sk-test-123", script=[{"match": "hello", "reply": "hi there you"}])
+        srv = make_server(config=gen_config(fake.url, rerank="", provider="openai",
+                                            timeout_ms=1000),
+                          env={**FAST, "LAKEHOUSE_GENERATE_API_KEY": "sk-test-123"})
+        r = srv.post("/ai/generate", json={"prompt": "hello", "stream": True}, stream=True)
+        assert r.status_code == 200, r.text
+        events = sse_events(r)
+        assert "".join(e.get("token", "") for e in events) == "hi there you"
+        assert events[-1]["response"] == "hi there you"
+        assert "Bearer sk-test-123" in fake.stats()["auth"]
+        fake.control(delay_ms=3000)  # longer than generate.timeout_ms
+        assert_error(srv.post("/ai/generate", json={"prompt": "hello"}), 503, "timeout")
+        fake.control(delay_ms=0, api_key="other")
+        r = srv.post("/ai/generate", json={"prompt": "hello"})
+        assert_error(r, 502, "upstream_error")
+        srv.stop()
+        assert "sk-test-123" not in srv.log_text()
     finally:
         fake.close()
 

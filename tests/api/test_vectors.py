@@ -397,3 +397,27 @@ def test_print_config_hides_api_key(binary, tmp_path):
     cfg = json.loads(p.stdout)
     assert cfg["embed"]["api_key"] == "***" and "sk-very-secret" not in p.stdout
     assert cfg["vector"]["exact_below"] == 5000 and cfg["embed"]["provider"] == "lexical"
+
+
+def test_tombstoned_rows_leave_search_at_once(vsrv):
+    """A soft delete (keyed on the index's id column) hides the row from vector search and
+    vector_search in SQL as soon as the tombstone call returns, without a rebuild."""
+    srv = vsrv[0]
+    extra = [["t_gone", "Gone Person", "Expert in quantum chromodynamics lattice gauge theory"],
+             ["t_kept", "Kept Person", "Quantum chromodynamics and lattice field theory"]]
+    ingest_resumes(srv, "tomb_resumes", 60, extra=extra, seed=11)
+    build(srv, {"dataset": "tomb_resumes", "text_column": "resume",
+                "id_column": "candidate_id", "index": "tomb_idx"})
+    q = "quantum chromodynamics lattice gauge"
+    before = search(srv, index="tomb_idx", query=q, k=5)
+    assert before["hits"][0]["doc_id"] == "t_gone"
+    r = srv.post("/catalog/datasets/by-name/tomb_resumes/tombstone",
+                 json={"row_key_column": "candidate_id", "row_key_values": ["t_gone"],
+                       "actor": "t", "reason": "erasure request"})
+    assert r.status_code == 201, r.text
+    for exact in (False, True):
+        after = search(srv, index="tomb_idx", query=q, k=5, exact=exact)
+        ids = [h["doc_id"] for h in after["hits"]]
+        assert "t_gone" not in ids and ids[0] == "t_kept" and len(ids) == 5, ids
+    rows = srv.sql_ok(f"SELECT doc_id FROM vector_search('tomb_idx', '{q}', 5)")["rows"]
+    assert ["t_gone"] not in rows and rows[0] == ["t_kept"] and len(rows) == 5
