@@ -72,9 +72,15 @@ lh_ai *lh_ai_open(lh_lake *lake, lh_vindex *vindex, const lh_config *config, lh_
         goto fail;
     if (*rm && !(ai->rerank = open_llm(config, rm, err)))
         goto fail;
-    ai->embedder = open_embedder(config, config->embed_model, err);
-    if (!ai->embedder)
-        goto fail;
+    /* An [embed] section that names no model is fine for index builds (each names its
+     * own): only /ai/embed and similarity reranking need this one, and they say why not. */
+    lh_err e = LH_ERR_INIT;
+    ai->embedder = open_embedder(config, config->embed_model, &e);
+    if (!ai->embedder) {
+        snprintf(ai->embed_problem, sizeof ai->embed_problem, "no usable [embed] embedder: %.400s",
+                 e.message);
+        LH_LOG_WARN("ai", "%s", ai->embed_problem);
+    }
     return ai;
 fail:
     lh_err_prefix(err, "ai: ");
@@ -105,6 +111,13 @@ int lh_ai__need_llm(const lh_ai *ai, lh_err *err)
                       "no generation model is configured: set [generate] provider (ollama or "
                       "openai), model and url in lakehouse.toml, or LAKEHOUSE_GENERATE_PROVIDER, "
                       "LAKEHOUSE_GENERATE_MODEL and LAKEHOUSE_GENERATE_URL");
+}
+
+int lh_ai__need_embedder(const lh_ai *ai, lh_err *err)
+{
+    if (ai->embedder)
+        return 0;
+    return lh_err_set(err, LH_UNAVAILABLE, "%s", ai->embed_problem);
 }
 
 /* Tells a stop asked by our caller apart from the model server's own failures. */
@@ -263,11 +276,15 @@ json_t *lh_ai_embed(lh_ai *ai, const json_t *req, lh_err *err)
     lh_embedder *em = ai->embedder, *own = NULL;
     json_t *doc = NULL;
     float *vecs = NULL;
-    if (model && *model && lh_embedder_provider(em) != LH_PROVIDER_LEXICAL &&
-        strcmp(model, lh_embedder_model(em)) != 0) {
+    lh_provider prov = LH_PROVIDER_LEXICAL;
+    bool known = lh_provider_parse(ai->cfg->embed_provider, &prov, NULL) == 0;
+    if (known && model && *model && prov != LH_PROVIDER_LEXICAL &&
+        (!em || strcmp(model, lh_embedder_model(em)) != 0)) {
         if (!(own = open_embedder(ai->cfg, model, err)))
             goto out;
         em = own;
+    } else if (lh_ai__need_embedder(ai, err) != 0) {
+        goto out;
     }
     size_t dims = lh_embedder_dims(em, err);
     if (dims == 0)

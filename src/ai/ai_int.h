@@ -12,7 +12,8 @@ struct lh_ai {
     const lh_config *cfg;   /* borrowed */
     lh_llm *llm;            /* [generate]; NULL = none */
     lh_llm *rerank;         /* [rerank] model on the generate server; NULL = similarity */
-    lh_embedder *embedder;  /* [embed] */
+    lh_embedder *embedder;  /* [embed]; NULL when it could not be built (embed_problem) */
+    char embed_problem[512];
 };
 
 /* Budgets of what goes into prompts (bytes). */
@@ -23,6 +24,8 @@ struct lh_ai {
 
 /* unavailable with how to configure a generation model, unless one is configured. */
 int lh_ai__need_llm(const lh_ai *ai, lh_err *err);
+/* unavailable with embed_problem unless the [embed] embedder exists. */
+int lh_ai__need_embedder(const lh_ai *ai, lh_err *err);
 /* A chat with the configured model (or m) that turns a stop by the caller into
  * unavailable "generation stopped by the caller". *out is the whole answer (owned). */
 int lh_ai__chat(lh_llm *m, const lh_chat_msg *msgs, size_t n, lh_token_fn on_token, void *ctx,

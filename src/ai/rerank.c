@@ -54,6 +54,8 @@ static int score_by_model(lh_ai *ai, const char *query, const char *const *docs,
 static int score_by_embedding(lh_ai *ai, const char *query, const char *const *docs, size_t n,
                               double *scores, lh_err *err)
 {
+    if (lh_ai__need_embedder(ai, err) != 0)
+        return -1;
     size_t dims = lh_embedder_dims(ai->embedder, err);
     if (dims == 0)
         return -1;
@@ -144,6 +146,8 @@ static int parse_req(lh_ai *ai, const json_t *req, const char **query, const jso
     else
         return lh_err_set(err, LH_INVALID_ARGUMENT,
                           "'method' must be \"model\" or \"embedding\", not '%s'", method);
+    if (!*use_model && lh_ai__need_embedder(ai, err) != 0)
+        return -1;
     if (*use_model && !ai->rerank)
         return lh_err_set(err, LH_UNAVAILABLE,
                           "no rerank model is configured: set [rerank] model (and a [generate] "

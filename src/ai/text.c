@@ -168,6 +168,11 @@ static size_t parse_ref(const char *p, long *nums, size_t cap, size_t *count)
     }
 }
 
+static bool ref_char(char c)
+{
+    return isdigit((unsigned char)c) || c == ' ' || c == ',';
+}
+
 char *lh_ai__fix_citations(const char *answer, size_t npassages, size_t *order, size_t *ncited)
 {
     size_t *newnum = lh_xcalloc(npassages ? npassages : 1, sizeof *newnum); /* 0 = unused */
@@ -197,8 +202,24 @@ char *lh_ai__fix_citations(const char *answer, size_t npassages, size_t *order, 
         }
         if (kept.len) {
             lh_buf_printf(&out, "[%s]", kept.data);
-        } else if (out.len > 0 && out.data[out.len - 1] == ' ') {
-            out.data[--out.len] = '\0'; /* "text [9]." -> "text." */
+        } else {
+            if (out.len > 0 && out.data[out.len - 1] == ' ')
+                out.data[--out.len] = '\0'; /* "text [9]." -> "text." */
+            /* A stray "[1" before the dropped reference and "2]" after it would join into
+             * a new reference: the stray opening goes too. */
+            const char *q = p + len;
+            while (ref_char(*q))
+                q++;
+            for (bool again = *q == ']'; again;) {
+                size_t k = out.len;
+                while (k > 0 && ref_char(out.data[k - 1]))
+                    k--;
+                again = k > 0 && out.data[k - 1] == '[';
+                if (again) {
+                    out.len = k - 1;
+                    out.data[out.len] = '\0';
+                }
+            }
         }
         lh_buf_release(&kept);
         p += len;

@@ -199,6 +199,8 @@ static int reply_stream(lh_http_req *req, lh_ai *ai, stream_fn fn, lh_err *err)
     s->body = json_deep_copy(req->json);
     s->req = req;
     if (pthread_create(&s->thread, NULL, sse_producer, s) != 0) {
+        pthread_mutex_destroy(&s->mu);
+        pthread_cond_destroy(&s->cv);
         json_decref(s->body);
         free(s);
         return lh_err_set(err, LH_BUSY, "cannot start a streaming answer");

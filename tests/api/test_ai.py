@@ -150,12 +150,33 @@ def test_ask_fails_after_two_bad_queries(gsrv, fake):
     assert len(fake.stats()["prompts"]) == 2
 
 
+def test_ask_uses_ai_safe_views(gsrv, fake):
+    r = gsrv.post("/catalog/views", json={"name": "orders_safe", "dataset": "orders",
+                                          "columns": ["order_id", "status", "amount"],
+                                          "redactions": {"amount": "null"}})
+    assert r.status_code in (200, 201), r.text
+    script(fake, ("safe orders", "```sql\nSELECT count(*) FROM orders_safe\n```"))
+    r = gsrv.post("/ai/ask", json={"question": "how many safe orders",
+                                    "datasets": ["orders_safe"]})
+    assert r.status_code == 200, r.text
+    assert r.json()["rows"] == [[30]]
+    prompt = fake.stats()["prompts"][-1]
+    assert "TABLE orders_safe (view of orders)" in prompt and "TABLE orders (" not in prompt
+    assert "customer_email" not in prompt  # not in the view's whitelist
+    assert "amount BIGINT (values withheld)" in prompt  # redacted by the view
+    assert "'shipped'" in prompt or "'pending'" in prompt or "'returned'" in prompt
+
+
 @pytest.mark.parametrize("sql", [
     "DROP TABLE orders",
     "COPY orders TO '/tmp/lh_ai_escape.csv'",
     "SELECT * FROM read_csv('/etc/passwd')",
     "ATTACH '/tmp/lh_ai_escape.db' AS x",
     "SELECT 1; DROP TABLE orders",
+    "SELECT * FROM '/etc/passwd'",
+    "SELECT * FROM glob('/etc/*')",
+    "SET enable_external_access = true",
+    "INSTALL httpfs",
 ])
 def test_ask_model_sql_cannot_escape_the_sandbox(gsrv, fake, sql):
     script(fake, ("evil", f"```sql\n{sql}\n```"))
@@ -249,6 +270,8 @@ def test_rag_errors(gsrv):
                  "invalid_argument")
     assert_error(gsrv.post("/vectors/rag", json={"index": "notes_idx", "question": "x",
                                                   "rerank": "yes"}), 400, "invalid_argument")
+    assert_error(gsrv.post("/vectors/rag", json={"index": "notes_idx", "question": "x" * 5000}),
+                 413, "too_large")
 
 
 # ---- rerank, embed --------------------------------------------------------------------------
@@ -360,6 +383,9 @@ def test_generate_errors(gsrv, plain, fake):
                  "unavailable")
     assert_error(gsrv.post("/ai/generate", json={"prompt": 5}), 400, "invalid_argument")
     assert_error(gsrv.post("/ai/generate", json={}), 400, "invalid_argument")
+    assert_error(gsrv.post("/ai/generate", json={"prompt": "x" * (300 << 10)}), 413,
+                 "too_large")
+    assert_error(gsrv.post("/ai/generate", json={"prompt": "x" * (2 << 20)}), 413, "too_large")
     assert_error(gsrv.post("/ai/generate", json={"prompt": "x", "stream": "yes"}), 400,
                  "invalid_argument")
     fake.reset()
@@ -469,3 +495,42 @@ def test_cli_ask_and_rag(gsrv, plain, fake, binary):
     assert p.returncode == 1 and "no generation model" in p.stderr
     p = run_cli(binary, "rag", "notes_idx")
     assert p.returncode == 2
+
+
+def test_cli_embedded(make_server, binary, tmp_path):
+    fake = Fake()
+    try:
+        srv = make_server()
+        seed(srv)
+        srv.stop()
+        p = run_cli(binary, "rag", "notes_idx", "how long do refunds take", "-k", "2",
+                    "--data", srv.data_dir)
+        assert p.returncode == 0, p.stderr
+        assert "(extractive answer" in p.stdout and "Sources:\n[1] n" in p.stdout
+        cfg = tmp_path / "lakehouse.toml"
+        cfg.write_text(gen_config(fake.url, rerank=""))
+        fake.control(script=[{"match": "Question: refunds", "reply": "Paid in 14 days [1]."},
+                             {"match": "orders", "reply": "```sql\nSELECT max(amount) "
+                                                          "FROM orders\n```"}])
+        p = run_cli(binary, "rag", "notes_idx", "refunds", "--data", srv.data_dir,
+                    "--config", str(cfg))
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.startswith("Paid in 14 days [1].\n") and "[1] n1" in p.stdout
+        p = run_cli(binary, "ask", "largest amount of the orders", "--data", srv.data_dir,
+                    "--config", str(cfg), "--format", "json")
+        assert p.returncode == 0, p.stderr
+        assert json.loads(p.stdout)["rows"] == [[300]]
+    finally:
+        fake.close()
+
+
+def test_embed_without_a_configured_model(make_server, fake):
+    fake.reset()
+    srv = make_server(config=f'[embed]\nprovider = "ollama"\nurl = "{fake.url}"\n')
+    r = srv.post("/ai/embed", json={"input": "x"})
+    assert_error(r, 503, "unavailable")
+    assert "embed" in r.json()["error"]["message"]
+    r = srv.post("/ai/embed", json={"input": "x", "model": "emb"})
+    assert r.status_code == 200 and r.json()["dims"] == 16
+    assert_error(srv.post("/ai/rerank", json={"query": "q", "documents": ["a"]}), 503,
+                 "unavailable")
