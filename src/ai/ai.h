@@ -75,8 +75,8 @@ json_t *lh_ai_ask(lh_ai *ai, const json_t *req, lh_token_fn on_token, void *ctx,
 
 /* /vectors/rag: {"index", "question", "k"? (default 5, 1..50), "rerank"? (bool)} ->
  * {"index", "question", "answer", "mode": "generative" | "extractive", "citations": [{"n",
- * "doc_id", "chunk_id", "score", "snippet"}], "passages", "model", "timings": {"search_ms",
- * "rerank_ms", "prompt_ms", "generate_ms"}}. Every [n] in a generative answer names one of
+ * "doc_id", "chunk_id", "score", "snippet"}], "passages", "model", "timings": {"embed_ms",
+ * "search_ms" (without the embedding), "rerank_ms", "prompt_ms", "generate_ms", "total_ms"}}. Every [n] in a generative answer names one of
  * the citations: references to passages that do not exist are dropped and the rest are
  * renumbered 1.. in order of first use. Without a generation model the answer is extractive
  * (the best passages, each with its [n]). Streams the model's raw answer to on_token.

@@ -236,7 +236,11 @@ static int stream_line(lh_llm_call *c, char *line, size_t len, lh_err *err)
 /* lh_model_body_fn: splits the arriving bytes into lines. */
 static int on_stream(void *ctx, const char *data, size_t len, lh_err *err)
 {
-    lh_llm_call *c = ctx;
+    return lh_model__llm_stream(ctx, data, len, err);
+}
+
+int lh_model__llm_stream(lh_llm_call *c, const char *data, size_t len, lh_err *err)
+{
     while (len > 0) {
         const char *nl = memchr(data, '\n', len);
         size_t take = nl ? (size_t)(nl - data) : len;
@@ -254,6 +258,18 @@ static int on_stream(void *ctx, const char *data, size_t len, lh_err *err)
         len -= take + 1;
     }
     return 0;
+}
+
+int lh_model__llm_stream_end(lh_llm_call *c, lh_err *err)
+{
+    /* Tolerate a last line without its newline, and a last event without its blank line:
+     * the end marker decides whether the answer is complete. */
+    int rc = 0;
+    if (c->line.len > 0)
+        rc = stream_line(c, c->line.data, c->line.len, err) < 0 ? -1 : 0;
+    if (rc == 0 && !c->stopped && c->m->wire->sse && c->event.len > 0)
+        rc = stream_line(c, c->line.data, 0, err) < 0 ? -1 : 0;
+    return rc;
 }
 
 static void call_clear(lh_llm_call *c)
@@ -297,12 +313,7 @@ static int run_call(lh_llm_call *c, const lh_chat_msg *msgs, size_t n, const cha
     call_clear(c);
     int rc = lh_model__http_request(&m->http, &req, &resp, err);
     if (rc == 0 && stream && !c->stopped) {
-        /* Tolerate a last line without its newline, and a last event without its blank
-         * line: the end marker decides whether the answer is complete. */
-        if (c->line.len > 0)
-            rc = stream_line(c, c->line.data, c->line.len, err) < 0 ? -1 : 0;
-        if (rc == 0 && !c->stopped && m->wire->sse && c->event.len > 0)
-            rc = stream_line(c, c->line.data, 0, err) < 0 ? -1 : 0;
+        rc = lh_model__llm_stream_end(c, err);
     } else if (rc == 0 && !stream) {
         json_t *obj = json_loadb(resp.data, resp.len, 0, NULL);
         if (!json_is_object(obj))

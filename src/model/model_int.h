@@ -150,6 +150,15 @@ typedef struct lh_llm_call {
 /* Appends an answer piece to c->text and passes it to c->on_token. 0 = go on, 1 = the
  * caller asked to stop, -1 = too_large (err filled). */
 int lh_model__llm_emit(lh_llm_call *c, const char *text, size_t len, lh_err *err);
+/* The stream framing, as the HTTP client drives it (and fuzz/fuzz_model_stream.c does):
+ * lh_model__llm_stream takes the next bytes of a streamed answer (any split), cuts them
+ * into lines (NDJSON) or server-sent events and hands each answer object to the wire's
+ * event parser; 0 = go on, 1 = the caller asked to stop, -1 = failed (err). Once the body
+ * has ended, lh_model__llm_stream_end reads a last line that had no newline and a last
+ * event that had no blank line (0 or -1); whether the answer is complete is then c->done
+ * || c->finished. c->text, c->line and c->event must be initialised lh_bufs. */
+int lh_model__llm_stream(lh_llm_call *c, const char *data, size_t len, lh_err *err);
+int lh_model__llm_stream_end(lh_llm_call *c, lh_err *err);
 /* upstream_error "<provider> at <url>: <text>" with the server's text scrubbed. */
 int lh_model__llm_fail(const lh_llm *m, const char *what, const char *text, lh_err *err);
 /* Appends ,"key":<keep_alive> in the form Ollama takes (an integer is seconds, anything

@@ -1,5 +1,6 @@
 /* query/lake.c: entry points for embedded callers (CLI, tests): the lake (storage + catalog
  * + engine opened together for a data dir) and lh_query_json for small results. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "query/query_int.h"
@@ -19,6 +20,18 @@ lh_lake *lh_lake_open(lh_config *config, lh_err *err) {
                                                  config->nbuckets, config->secrets_file, err);
     if (!lake->storage)
         goto fail;
+    /* Model server keys may live in the secrets file rather than the configuration (where
+     * they would sit next to settings people paste into tickets); the configuration wins. */
+    const char *ek = lh_storage_model_secret(lake->storage, "embed");
+    if (ek && (!config->embed_api_key || !*config->embed_api_key)) {
+        free(config->embed_api_key);
+        config->embed_api_key = lh_xstrdup(ek);
+    }
+    const char *gk = lh_storage_model_secret(lake->storage, "generate");
+    if (gk && (!config->generate_api_key || !*config->generate_api_key)) {
+        free(config->generate_api_key);
+        config->generate_api_key = lh_xstrdup(gk);
+    }
     lake->catalog = lh_catalog_open(lake->storage, err);
     if (!lake->catalog)
         goto fail;

@@ -1,6 +1,7 @@
-/* storage secrets: per-bucket credentials (for S3 buckets later) from <data>/secrets.toml
- * (or the file server.secrets_file names),
- * `[buckets.<name>] access_key = "...", secret_key = "..."`. The file must be a regular file
+/* storage secrets: per-bucket credentials (for S3 buckets later) and model server API keys
+ * from <data>/secrets.toml (or the file server.secrets_file names):
+ * `[buckets.<name>] access_key = "...", secret_key = "..."` and `[embed] api_key = "..."`,
+ * `[generate] api_key = "..."`. The file must be a regular file
  * that only its owner can read or write (mode 0600 or stricter); anything looser makes open
  * fail, naming the file and its mode. Values are never logged or put in an error message. */
 #include <errno.h>
@@ -13,15 +14,41 @@
 #define SECRETS_FILE "secrets.toml"
 #define SECRETS_MAX (1024 * 1024)
 
-/* Checks the shape: {"buckets": {"<name>": {"access_key": str, "secret_key": str}}}. */
+/* The tables of model servers that may hold an api_key. */
+static bool model_section(const char *sect)
+{
+    return strcmp(sect, "embed") == 0 || strcmp(sect, "generate") == 0;
+}
+
+/* [embed] / [generate]: only api_key, a string. */
+static int check_model_section(const char *path, const char *sect, json_t *v, lh_err *err)
+{
+    const char *key;
+    json_t *val;
+    json_object_foreach(v, key, val) {
+        if (strcmp(key, "api_key") != 0 || !json_is_string(val))
+            return lh_err_set(err, LH_INVALID_ARGUMENT, "secrets file '%s': [%s] may only "
+                              "have api_key, a string", path, sect);
+    }
+    return 0;
+}
+
+/* Checks the shape: {"buckets": {"<name>": {"access_key": str, "secret_key": str}},
+ * "embed": {"api_key": str}, "generate": {"api_key": str}}. */
 static int check_doc(const char *path, json_t *doc, lh_err *err)
 {
     const char *sect;
     json_t *v;
     json_object_foreach(doc, sect, v) {
+        if (model_section(sect) && json_is_object(v)) {
+            if (check_model_section(path, sect, v, err) != 0)
+                return -1;
+            continue;
+        }
         if (strcmp(sect, "buckets") != 0 || !json_is_object(v))
             return lh_err_set(err, LH_INVALID_ARGUMENT, "secrets file '%s': only "
-                              "[buckets.<name>] tables are allowed", path);
+                              "[buckets.<name>], [embed] and [generate] tables are allowed",
+                              path);
         const char *name;
         json_t *b;
         json_object_foreach(v, name, b) {
@@ -92,4 +119,10 @@ const char *lh_storage_bucket_secret(const lh_storage *s, const char *bucket, co
     json_t *b = s->secrets ? json_object_get(json_object_get(s->secrets, "buckets"), bucket)
                            : NULL;
     return json_string_value(json_object_get(b, key));
+}
+
+const char *lh_storage_model_secret(const lh_storage *s, const char *section)
+{
+    json_t *t = s->secrets ? json_object_get(s->secrets, section) : NULL;
+    return json_string_value(json_object_get(t, "api_key"));
 }

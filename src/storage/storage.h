@@ -163,6 +163,9 @@ int lh_bucket_probe(lh_bucket *b, double *latency_ms, lh_err *err) LH_MUST_CHECK
  * key is "access_key" or "secret_key"), or NULL. The file must be mode 0600 or stricter, or
  * open fails naming it and its mode. Borrowed; never log or answer it (show "***"). */
 const char *lh_storage_bucket_secret(const lh_storage *s, const char *bucket, const char *key);
+/* The api_key of a model server from the secrets file ([embed] or [generate]), or NULL.
+ * Same rules as lh_storage_bucket_secret. */
+const char *lh_storage_model_secret(const lh_storage *s, const char *section);
 
 /* Ceiling of <data>/_errors/bucket_errors.jsonl before it rotates to .1. */
 #define LH_STORAGE_JOURNAL_MAX (16 * 1024 * 1024)

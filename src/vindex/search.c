@@ -90,14 +90,17 @@ static bool tombstoned(const vx_index *ix, const lh_tombstones *t, uint32_t id) 
  * row was soft-deleted after the build are left out (more are fetched to make up for them),
  * so a tombstone hides a row from search as it does from SQL, at once. */
 static ssize_t run(lh_vindex *v, vx_index *ix, const vx_query *q, lh_hit *hits, int *ef_used,
-                   lh_err *err) {
+                   double *embed_ms, lh_err *err) {
     if (ix->broken.code != LH_OK) {
         *err = ix->broken;
         return -1;
     }
+    double t0 = lh_mono_ms();
     float *qv = query_vector(ix, q, err);
     if (!qv)
         return -1;
+    if (embed_ms) /* the part of a search spent embedding its text (RAG timings) */
+        *embed_ms = q->text ? lh_mono_ms() - t0 : 0;
     lh_catalog_snap *s = lh_catalog_snapshot(v->lake->catalog);
     const lh_tombstones *t =
         lh_catalog_snap_tombstones(s, lh_vindex__jstr(ix->meta, "dataset"));
@@ -233,7 +236,8 @@ json_t *lh_vindex_search(lh_vindex *v, const json_t *req, lh_err *err) {
     hits = lh_xmalloc(q.k * sizeof *hits);
     double t0 = lh_mono_ms();
     int ef_used = 0;
-    ssize_t n = run(v, ix, &q, hits, &ef_used, err);
+    double embed_ms = 0;
+    ssize_t n = run(v, ix, &q, hits, &ef_used, &embed_ms, err);
     if (n < 0)
         goto done;
     json_t *arr = json_array();
@@ -252,6 +256,7 @@ json_t *lh_vindex_search(lh_vindex *v, const json_t *req, lh_err *err) {
                     "took_ms", lh_mono_ms() - t0, "hits", arr);
     if (ef_used > 0)
         json_object_set_new(out, "ef_search", json_integer(ef_used));
+    json_object_set_new(out, "embed_ms", json_real(embed_ms));
 done:
     free(hits);
     free(qv);
@@ -270,7 +275,7 @@ int lh_vindex__sql_search(void *ctx, const char *index, const char *query, int k
         return -1;
     lh_hit *hits = lh_xmalloc(q.k * sizeof *hits);
     int ef_used;
-    ssize_t n = run(v, ix, &q, hits, &ef_used, err);
+    ssize_t n = run(v, ix, &q, hits, &ef_used, NULL, err);
     int rc = n < 0 ? -1 : 0;
     if (rc == 0) {
         lh_vector_hit *out = lh_xcalloc((size_t)n + 1, sizeof *out);

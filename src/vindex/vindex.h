@@ -63,8 +63,9 @@ json_t *lh_vindex_get(lh_vindex *v, const char *name, lh_err *err);
 int lh_vindex_drop(lh_vindex *v, const char *name, lh_err *err) LH_MUST_CHECK;
 
 /* Searches: {"index", "query" | "vector", "k"? (10), "ef_search"?, "exact"?} ->
- * {"index","k","exact","ef_search","took_ms","hits":[{"doc_id","chunk_id","score",
- * "snippet","rank"}]}. Text is embedded with the index's own provider and model.
+ * {"index","k","exact","ef_search","took_ms","embed_ms","hits":[{"doc_id","chunk_id","score",
+ * "snippet","rank"}]}. Text is embedded with the index's own provider and model; embed_ms is
+ * the part of took_ms spent doing that (0 for a vector query).
  * Codes: not_found (index), invalid_argument (k out of 1..10000, empty text, wrong dims, NaN
  * or zero vector, bad ef_search), corrupt (the index could not be loaded or rebuilt),
  * upstream_error / timeout (the model server, for text queries). New reference. */

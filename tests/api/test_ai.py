@@ -230,7 +230,55 @@ def test_rag_generative_citations(gsrv, fake):
     assert cites[0]["doc_id"] == shown[2] and cites[1]["doc_id"] == shown[1]
     for c in cites:
         assert c["snippet"] and isinstance(c["chunk_id"], int) and isinstance(c["score"], float)
-    assert set(doc["timings"]) == {"search_ms", "rerank_ms", "prompt_ms", "generate_ms"}
+    assert set(doc["timings"]) == TIMINGS
+
+
+TIMINGS = {"embed_ms", "search_ms", "rerank_ms", "prompt_ms", "generate_ms", "total_ms"}
+
+
+def check_timings(t):
+    """Non-negative parts that add up to no more than the total, and to most of it (the rest
+    is reading hits and checking citations: microseconds next to a delayed model)."""
+    assert set(t) == TIMINGS, t
+    assert all(isinstance(v, (int, float)) and v >= 0 for v in t.values()), t
+    parts = sum(v for k, v in t.items() if k != "total_ms")
+    assert parts <= t["total_ms"] + 0.01, t
+    return parts
+
+
+def test_rag_timings(gsrv, fake):
+    script(fake, ("Question: how long do refunds take", "Within 14 days [1]."))
+    fake.control(delay_ms=150)
+    try:
+        t0 = time.monotonic()
+        r = gsrv.post("/vectors/rag", json={"index": "notes_idx", "k": 2,
+                                             "question": "how long do refunds take"})
+        wall_ms = (time.monotonic() - t0) * 1000
+    finally:
+        fake.control(delay_ms=0)
+    assert r.status_code == 200, r.text
+    t = r.json()["timings"]
+    parts = check_timings(t)
+    # The model's delay is inside generate, and generate inside what the client waited for.
+    assert 150 <= t["generate_ms"] <= t["total_ms"] <= wall_ms, t
+    assert t["total_ms"] - parts < 50, t
+    assert t["rerank_ms"] < 50 and t["prompt_ms"] < 50, t
+
+
+def test_rag_timings_extractive_and_search_embed_ms(plain):
+    r = plain.post("/vectors/rag", json={"index": "notes_idx", "k": 2, "question": "refunds"})
+    assert r.status_code == 200, r.text
+    t = r.json()["timings"]
+    check_timings(t)
+    assert t["generate_ms"] == 0 and t["prompt_ms"] == 0, t
+    # /vectors/search says how much of took_ms was embedding the text (none for a vector).
+    s = plain.post("/vectors/search", json={"index": "notes_idx", "query": "refunds", "k": 1})
+    assert s.status_code == 200, s.text
+    assert 0 <= s.json()["embed_ms"] <= s.json()["took_ms"]
+    vec = plain.post("/ai/embed", json={"input": "refunds"}).json()["embeddings"][0]
+    s = plain.post("/vectors/search", json={"index": "notes_idx", "vector": vec, "k": 1})
+    assert s.status_code == 200, s.text
+    assert s.json()["embed_ms"] == 0
 
 
 def test_rag_rerank_by_model(gsrv, fake):

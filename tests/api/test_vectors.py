@@ -421,3 +421,34 @@ def test_tombstoned_rows_leave_search_at_once(vsrv):
         assert "t_gone" not in ids and ids[0] == "t_kept" and len(ids) == 5, ids
     rows = srv.sql_ok(f"SELECT doc_id FROM vector_search('tomb_idx', '{q}', 5)")["rows"]
     assert ["t_gone"] not in rows and rows[0] == ["t_kept"] and len(rows) == 5
+
+
+def test_embed_api_key_from_the_secrets_file(make_server, tmp_path):
+    """[embed] api_key in the secrets file (mode 0600) reaches the model server as a bearer
+    token and appears nowhere else; a key-protected server refuses builds without it."""
+    key = "sk-from-secrets-file-9f3a"
+    fake = Fake("--api-key", key)
+    try:
+        data = tmp_path / "data"
+        data.mkdir()
+        secrets = data / "secrets.toml"
+        secrets.write_text(f'[embed]\napi_key = "{key}"\n')
+        os.chmod(secrets, 0o600)
+        srv = make_server(data_dir=str(data), env=FAST_RETRY)
+        ingest_resumes(srv, "keyed", 12)
+        body = {"dataset": "keyed", "text_column": "resume", "id_column": "candidate_id",
+                "index": "keyed_idx", "provider": "openai", "model": "m1", "url": fake.url}
+        rec = build(srv, body)
+        assert rec["result"]["chunks"] == 12
+        assert f"Bearer {key}" in fake.stats()["auth"]
+        srv.stop()
+        assert key not in srv.log_text()
+        # Without the file the key-protected server answers 401: the build fails clearly.
+        os.remove(secrets)
+        srv.start()
+        body["index"] = "unkeyed_idx"
+        rec = build(srv, body, expect="failed")
+        assert rec["error"]["code"] == "upstream_error"
+        assert key not in json.dumps(rec)
+    finally:
+        fake.close()

@@ -251,4 +251,20 @@ Test(rescue, secrets_file_mode_and_shape)
     cr_expect(strstr(err.message, "not valid TOML") != NULL, "%s", err.message);
     cr_expect_null(strstr(err.message, "TOPSECRET"));
     cr_expect_null(strstr(err.detail, "TOPSECRET"));
+
+    /* Model server keys: [embed] and [generate] api_key, nothing else in those tables. */
+    write_secrets("[embed]\napi_key = \"EMB\"\n[generate]\napi_key = \"GEN\"\n", 0600);
+    s = lh_storage_open(g_dir, &err);
+    cr_assert_not_null(s, "%s", err.message);
+    cr_expect_str_eq(lh_storage_model_secret(s, "embed"), "EMB");
+    cr_expect_str_eq(lh_storage_model_secret(s, "generate"), "GEN");
+    cr_expect_null(lh_storage_model_secret(s, "rerank"));
+    lh_storage_close(s);
+    write_secrets("[embed]\nurl = \"TOPSECRET\"\n", 0600);
+    cr_expect_null(lh_storage_open(g_dir, &err));
+    cr_expect(strstr(err.message, "[embed] may only have api_key") != NULL, "%s", err.message);
+    cr_expect_null(strstr(err.message, "TOPSECRET"));
+    write_secrets("[other]\napi_key = \"TOPSECRET\"\n", 0600);
+    cr_expect_null(lh_storage_open(g_dir, &err));
+    cr_expect_null(strstr(err.message, "TOPSECRET"));
 }
