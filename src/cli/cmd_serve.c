@@ -48,6 +48,30 @@ static int print_config(const lh_config *cfg, lh_err *err)
     return rc;
 }
 
+/* The demo's semantic index over resumes.resume, built in the background the first time
+ * (a build left unfinished by a restart resumes by itself). Never fatal: the demo tables
+ * are there either way. */
+static void demo_index(lh_vindex *v)
+{
+    lh_err err = LH_ERR_INIT;
+    json_t *have = lh_vindex_get(v, "resumes", &err);
+    if (have) {
+        json_decref(have);
+        return;
+    }
+    json_t *req = json_pack("{s:s, s:s, s:s, s:s}", "dataset", "resumes", "text_column",
+                            "resume", "id_column", "candidate_id", "index", "resumes");
+    char job[37];
+    char *index = NULL;
+    lh_err_clear(&err);
+    if (lh_vindex_submit(v, req, job, &index, &err) == 0)
+        LH_LOG_INFO("cli", "demo index queued index=resumes job=%s", job);
+    else if (err.code != LH_CONFLICT)
+        LH_LOG_WARN("cli", "demo index not queued: %s", err.message);
+    free(index);
+    json_decref(req);
+}
+
 static int run(lh_config *cfg, bool demo, lh_err *err)
 {
     lh_lake *lake = lh_lake_open(cfg, err);
@@ -65,6 +89,8 @@ static int run(lh_config *cfg, bool demo, lh_err *err)
      * go down before it, after the server has stopped taking requests. */
     if (lh_cli__services_open(lake, cfg, &svc, err) != 0)
         goto out;
+    if (demo)
+        demo_index(svc.vindex);
     /* The AI layer sits on the index service: opened after it, closed before it. */
     if (!(ai = lh_ai_open(lake, svc.vindex, cfg, err)))
         goto out;

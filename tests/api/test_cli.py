@@ -388,7 +388,7 @@ def test_serve_demo_seeds_joinable_tables(tmp_path):
         assert r.stdout.splitlines() == ["n", "200"]
         r = remote(srv, "datasets", "--format", "json")
         names = sorted(d["name"] for d in json.loads(r.stdout)["datasets"])
-        assert names == ["candidates", "clients", "jobs", "placements"]
+        assert names == ["candidates", "clients", "jobs", "placements", "resumes"]
     finally:
         assert stop_server(srv) == 0
     # A restart with --demo over the same data adds nothing.

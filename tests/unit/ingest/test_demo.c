@@ -1,4 +1,4 @@
-/* lh_ingest_seed_demo: four staffing tables whose keys join, the same data every time,
+/* lh_ingest_seed_demo: five staffing tables whose keys join, the same data every time,
  * and a second call that changes nothing. */
 #include "ingest_fixture.h"
 
@@ -12,6 +12,12 @@ Test(demo, seeds_four_tables_whose_keys_join)
     cr_assert_eq(q_int("SELECT count(*) FROM clients"), 60);
     cr_assert_eq(q_int("SELECT count(*) FROM jobs"), 300);
     cr_assert_eq(q_int("SELECT count(*) FROM placements"), 200);
+    cr_assert_eq(q_int("SELECT count(*) FROM resumes"), 500);
+    /* A resume tells the same story as its candidate row. */
+    cr_assert_eq(q_int("SELECT count(*) FROM resumes r JOIN candidates c USING (candidate_id) "
+                       "WHERE r.resume LIKE c.first_name || ' ' || c.last_name || ' has ' || "
+                       "c.years_experience || ' years of ' || c.primary_skill || '%'"),
+                 500);
     cr_assert_eq(q_int("SELECT count(DISTINCT candidate_id) FROM candidates"), 500);
     cr_assert_eq(q_int("SELECT count(DISTINCT name) FROM clients"), 60);
     /* Every foreign key resolves. */
@@ -65,7 +71,7 @@ Test(demo, seeds_only_missing_tables_with_the_same_data)
     tlake = NULL;
     cr_assert_eq(lh_remove_tree(tdir, &err), 0);
 
-    /* A fresh lake that already has a 'jobs' table of its own: only the other three come. */
+    /* A fresh lake that already has a 'jobs' table of its own: only the other four come. */
     tlake = lh_lake_open(&tcfg, &err);
     cr_assert_not_null(tlake, "%s", err.message);
     char *path = fixture("people.csv");
