@@ -50,6 +50,10 @@ bench: build
 	bench/ingest/run.sh
 	bench/compact/run.sh
 	bench/cache/run.sh
+	bench/exact/run.sh
+	bench/embed/run.sh
+	bench/ann/run.sh
+	bench/rag/run.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
