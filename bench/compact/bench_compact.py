@@ -10,25 +10,20 @@ import json
 import os
 import random
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
 import requests
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import lhserve  # noqa: E402
+
 DATASET = "events"
 QUERY = (f"SELECT grp, count(*) AS n, sum(x) AS sx, max(y) AS my FROM {DATASET} "
          "GROUP BY grp ORDER BY grp")
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def small_csv(rng, k, rows):
@@ -71,26 +66,10 @@ def main():
     a = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="lh-bench-compact-")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = open(os.path.join(work, "server.log"), "wb")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEHOUSE_")}
-    env["LAKEHOUSE_LOG_LEVEL"] = "warn"
-    proc = subprocess.Popen([a.bin, "serve", "--data", os.path.join(work, "data"),
-                             "--listen", f"127.0.0.1:{port}"], stdout=log,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+    srv = None
     try:
-        sess = requests.Session()
-        deadline = time.time() + 30
-        while True:
-            try:
-                if sess.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                sys.exit("bench_compact: the server did not start; see " + log.name)
-            time.sleep(0.1)
+        srv = lhserve.Server(a.bin, work)
+        sess, base = srv.sess, srv.base
 
         rng = random.Random(a.seed)
         t0 = time.perf_counter()
@@ -138,13 +117,8 @@ def main():
             f.write(text)
         print(text, end="")
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        log.close()
+        if srv:
+            srv.stop()
         if a.keep:
             print(f"kept {work}", file=sys.stderr)
         else:

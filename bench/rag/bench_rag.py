@@ -14,8 +14,6 @@ import csv
 import os
 import random
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,6 +21,9 @@ import tempfile
 import time
 
 import requests
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import lhserve  # noqa: E402
 
 DATASET = "resumes"
 INDEX = "resumes_idx"
@@ -65,11 +66,6 @@ THINGS = ["the night shift", "a billing pipeline", "the onboarding flow", "inven
           "vendor contracts", "the payroll run", "a safety programme", "incident response",
           "the hiring funnel", "a reporting dashboard", "the CI system", "cold storage"]
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def resume(rng, i):
@@ -125,19 +121,6 @@ def questions(n, seed):
             seen.add(q)
             out.append(q)
     return out
-
-
-def wait_http(sess, url, proc, what, log, limit=60):
-    deadline = time.time() + limit
-    while True:
-        try:
-            if sess.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            sys.exit(f"bench_rag: {what} did not start; see {log}")
-        time.sleep(0.1)
 
 
 def build_index(sess, base, rows):
@@ -241,21 +224,11 @@ def main():
         if r.status_code != 200:
             sys.exit(f"bench_rag: /_control failed: {r.text[:300]}")
 
-        cfg = os.path.join(work, "lakehouse.toml")
-        with open(cfg, "w") as f:
-            f.write(f'[generate]\nprovider = "ollama"\nmodel = "gen"\nurl = "{fake_url}"\n'
-                    f'timeout_ms = {max(60000, a.delay_ms * 4)}\n')
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        log_path = os.path.join(work, "server.log")
-        log = open(log_path, "wb")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEHOUSE_")}
-        env["LAKEHOUSE_LOG_LEVEL"] = "warn"
-        srv = subprocess.Popen([a.bin, "serve", "--data", os.path.join(work, "data"),
-                                "--listen", f"127.0.0.1:{port}", "--config", cfg], stdout=log,
-                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
-        procs.append(srv)
-        wait_http(sess, f"{base}/health", srv, "the server", log_path)
+        cfg = (f'[generate]\nprovider = "ollama"\nmodel = "gen"\nurl = "{fake_url}"\n'
+               f'timeout_ms = {max(60000, a.delay_ms * 4)}\n')
+        srv = lhserve.Server(a.bin, work, config=cfg)
+        procs.append(srv.proc)
+        base = srv.base
 
         csv_path = os.path.join(work, "resumes.csv")
         t0 = time.perf_counter()
@@ -335,15 +308,7 @@ def main():
         print(text, end="")
     finally:
         for p in reversed(procs):
-            if p.poll() is None:
-                if p.stdin:
-                    p.stdin.close()
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(30)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            lhserve.stop_process(p)
         if a.keep:
             print(f"kept {work}", file=sys.stderr)
         else:
