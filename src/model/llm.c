@@ -4,6 +4,7 @@
  * LH_LLM_MAX_LINE) and the rule that a call may start over only while nothing has reached
  * the caller's token callback. llm_ollama.c and llm_openai.c know the JSON. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -442,4 +443,27 @@ int lh_llm_load(lh_llm *m, const char *model, lh_err *err)
 int lh_llm_unload(lh_llm *m, const char *model, lh_err *err)
 {
     return load(m, model, true, err);
+}
+
+json_t *lh_model__llm_get_array(lh_llm *m, const char *path, const char *member,
+                                json_t **array, lh_err *err)
+{
+    lh_buf resp;
+    lh_buf_init(&resp);
+    lh_model_req req = {.path = path};
+    json_t *root = NULL;
+    if (lh_model__http_request(&m->http, &req, &resp, err) == 0) {
+        root = json_loadb(resp.data, resp.len, 0, NULL);
+        *array = json_is_object(root) ? json_object_get(root, member) : NULL;
+        if (!json_is_array(*array)) {
+            char what[128];
+            snprintf(what, sizeof what, "answered %s without a \"%s\" array", path, member);
+            lh_model__llm_fail(m, what, resp.len == 0 ? "(empty answer)" : "(unexpected shape)",
+                               err);
+            json_decref(root);
+            root = NULL;
+        }
+    }
+    lh_buf_release(&resp);
+    return root;
 }

@@ -118,20 +118,10 @@ static json_t *copy_field(json_t *to, json_t *from, const char *key)
 
 static json_t *ollama_loaded(lh_llm *m, lh_err *err)
 {
-    lh_buf resp;
-    lh_buf_init(&resp);
-    lh_model_req req = {.path = "/api/ps"};
-    json_t *out = NULL;
-    if (lh_model__http_request(&m->http, &req, &resp, err) != 0)
-        goto done;
-    json_t *root = json_loadb(resp.data, resp.len, 0, NULL);
-    json_t *models = json_is_object(root) ? json_object_get(root, "models") : NULL;
-    if (!json_is_array(models)) {
-        lh_model__llm_fail(m, "answered /api/ps without a \"models\" array",
-                           resp.len == 0 ? "(empty answer)" : "(unexpected shape)", err);
-        json_decref(root);
-        goto done;
-    }
+    json_t *models = NULL;
+    json_t *root = lh_model__llm_get_array(m, "/api/ps", "models", &models, err);
+    if (!root)
+        return NULL;
     json_t *list = json_array();
     size_t i;
     json_t *it;
@@ -147,12 +137,10 @@ static json_t *ollama_loaded(lh_llm *m, lh_err *err)
         copy_field(e, it, "expires_at");
         json_array_append_new(list, e);
     }
-    out = json_pack("{sssssssO}", "provider", "ollama", "url", m->http.shown_url, "kind",
-                    "loaded", "models", list);
+    json_t *out = json_pack("{sssssssO}", "provider", "ollama", "url", m->http.shown_url,
+                            "kind", "loaded", "models", list);
     json_decref(list);
     json_decref(root);
-done:
-    lh_buf_release(&resp);
     return out;
 }
 

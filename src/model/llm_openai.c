@@ -112,20 +112,11 @@ static int openai_event(lh_llm_call *c, json_t *obj, lh_err *err)
 
 static json_t *openai_loaded(lh_llm *m, lh_err *err)
 {
-    lh_buf resp;
-    lh_buf_init(&resp);
-    lh_model_req req = {.path = v1(m, "/v1/models", "/models")};
-    json_t *out = NULL;
-    if (lh_model__http_request(&m->http, &req, &resp, err) != 0)
-        goto done;
-    json_t *root = json_loadb(resp.data, resp.len, 0, NULL);
-    json_t *data = json_is_object(root) ? json_object_get(root, "data") : NULL;
-    if (!json_is_array(data)) {
-        lh_model__llm_fail(m, "answered /v1/models without a \"data\" array",
-                           resp.len == 0 ? "(empty answer)" : "(unexpected shape)", err);
-        json_decref(root);
-        goto done;
-    }
+    json_t *data = NULL;
+    json_t *root = lh_model__llm_get_array(m, v1(m, "/v1/models", "/models"), "data", &data,
+                                           err);
+    if (!root)
+        return NULL;
     json_t *list = json_array();
     size_t i;
     json_t *it;
@@ -139,12 +130,10 @@ static json_t *openai_loaded(lh_llm *m, lh_err *err)
             json_object_set(e, "owned_by", owner);
         json_array_append_new(list, e);
     }
-    out = json_pack("{sssssssO}", "provider", "openai", "url", m->http.shown_url, "kind",
-                    "listed", "models", list);
+    json_t *out = json_pack("{sssssssO}", "provider", "openai", "url", m->http.shown_url,
+                            "kind", "listed", "models", list);
     json_decref(list);
     json_decref(root);
-done:
-    lh_buf_release(&resp);
     return out;
 }
 

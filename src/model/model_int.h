@@ -161,6 +161,11 @@ int lh_model__llm_stream(lh_llm_call *c, const char *data, size_t len, lh_err *e
 int lh_model__llm_stream_end(lh_llm_call *c, lh_err *err);
 /* upstream_error "<provider> at <url>: <text>" with the server's text scrubbed. */
 int lh_model__llm_fail(const lh_llm *m, const char *what, const char *text, lh_err *err);
+/* GETs path from the model server and returns its JSON answer (new reference) with *array
+ * pointing at the array member `member`; NULL with upstream_error (naming path and member)
+ * when the request fails or the answer has no such array. For the model listings. */
+json_t *lh_model__llm_get_array(lh_llm *m, const char *path, const char *member,
+                                json_t **array, lh_err *err);
 /* Appends ,"key":<keep_alive> in the form Ollama takes (an integer is seconds, anything
  * else a duration string such as "5m"). */
 void lh_model__llm_keep_alive(lh_buf *out, const char *keep_alive);
