@@ -61,6 +61,8 @@ typedef struct lh_http_route {
 
 /* The handlers, one group per routes_<area>.c file. */
 int lh_http__get_health(lh_http_req *req, lh_err *err);
+int lh_http__ui_index(lh_http_req *req, lh_err *err);       /* routes_ui.c */
+int lh_http__ui_asset(lh_http_req *req, lh_err *err);
 int lh_http__put_object(lh_http_req *req, lh_err *err);
 int lh_http__get_object(lh_http_req *req, lh_err *err);
 int lh_http__delete_object(lh_http_req *req, lh_err *err);
@@ -200,6 +202,10 @@ enum MHD_Result lh_http__dispatch(void *cls, struct MHD_Connection *conn, const 
  * the log. Adds an Allow header to 405s (from req->match.allow). Returns 0; a failure to
  * queue is remembered in req->queue_failed. */
 int lh_http_reply_error(struct MHD_Connection *conn, lh_http_req *req, const lh_err *err);
+/* lh_http_reply_error with extra members in the error object (takes the reference; NULL for
+ * none; dropped on a 5xx, whose cause stays in the log). */
+int lh_http_reply_error_with(struct MHD_Connection *conn, lh_http_req *req, const lh_err *err,
+                             json_t *extra);
 /* Answers a JSON document (takes the reference) as application/json; charset=utf-8. */
 int lh_http_reply_json(lh_http_req *req, unsigned status, json_t *doc);
 /* Queues a prepared response with the common headers (X-Request-Id), then destroys it.

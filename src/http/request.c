@@ -122,6 +122,12 @@ int lh_http_reply_json(lh_http_req *req, unsigned status, json_t *doc)
 
 int lh_http_reply_error(struct MHD_Connection *conn, lh_http_req *req, const lh_err *err)
 {
+    return lh_http_reply_error_with(conn, req, err, NULL);
+}
+
+int lh_http_reply_error_with(struct MHD_Connection *conn, lh_http_req *req, const lh_err *err,
+                             json_t *extra)
+{
     LH_ASSERT(conn == req->conn);
     lh_code code = err->code;
     if (code <= LH_OK || code >= LH_CODE_COUNT)
@@ -153,8 +159,12 @@ int lh_http_reply_error(struct MHD_Connection *conn, lh_http_req *req, const lh_
 
     json_t *doc = lh_err_to_json(&shown, false);
     json_t *inner = json_object_get(doc, "error");
-    if (inner)
+    if (inner) {
+        if (extra && !server_fault)
+            json_object_update(inner, extra);
         json_object_set_new(inner, "request_id", json_string(req->id));
+    }
+    json_decref(extra);
 
     char *text = lh_json_dump(doc);
     json_decref(doc);

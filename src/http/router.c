@@ -29,6 +29,8 @@ static bool match_pattern(const char *pat, const char *path, lh_http_match *m)
     m->nparams = 0;
     if (pat[0] != '/' || path[0] != '/')
         return false;
+    if (pat[1] == '\0') /* "/" itself: the root, and only the root */
+        return path[1] == '\0';
     const char *p = pat;
     const char *q = path;
     for (;;) {

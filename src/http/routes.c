@@ -15,6 +15,8 @@
 const lh_http_route lh_http__routes[] = {
     /* method  pattern                            handler                  limit   body */
     {"GET",    "/health",                          lh_http__get_health,     BODY,   LH_BODY_NONE},
+    {"GET",    "/",                                lh_http__ui_index,       BODY,   LH_BODY_NONE},
+    {"GET",    "/ui/{file...}",                    lh_http__ui_asset,       BODY,   LH_BODY_NONE},
 
     {"GET",    "/storage/objects",                 lh_http__list_objects,   BODY,   LH_BODY_NONE},
     {"PUT",    "/storage/objects/{key...}",        lh_http__put_object,     UPLOAD, LH_BODY_OBJECT},

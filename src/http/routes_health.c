@@ -23,5 +23,19 @@ int lh_http__get_health(lh_http_req *req, lh_err *err)
         json_array_append_new(buckets, json_string(lh_bucket_name(
                                            lh_storage_bucket_at(lake->storage, i))));
     json_object_set_new(doc, "buckets", buckets);
+    /* Which models answer (never their keys or URLs): the UI offers "ask" only with a
+     * generator, and says which embedder new indexes use. */
+    const lh_config *c = req->server->config;
+    json_t *models = json_object();
+    json_object_set_new(models, "embed",
+                        json_pack("{s:s,s:s?}", "provider", c->embed_provider, "model",
+                                  c->embed_model && c->embed_model[0] ? c->embed_model : NULL));
+    bool gen = c->generate_provider && c->generate_provider[0];
+    json_object_set_new(models, "generate",
+                        gen ? json_pack("{s:s,s:s?}", "provider", c->generate_provider, "model",
+                                        c->generate_model && c->generate_model[0]
+                                            ? c->generate_model : NULL)
+                            : json_null());
+    json_object_set_new(doc, "models", models);
     return lh_http_reply_json(req, MHD_HTTP_OK, doc);
 }

@@ -72,8 +72,15 @@ int lh_http__post_sql(lh_http_req *req, lh_err *err)
         .sql = sql, .params = params, .limit = limit, .timeout_ms = (int)timeout_ms, .format = fmt};
     LH_LOG_DEBUG("http", "sql req=%s: %s", req->id, sql);
     lh_query_stream *q = lh_query_open(lh_http__lake(req)->engine, &qr, err);
-    if (!q)
-        return -1;
+    if (!q) {
+        lh_sql_position pos;
+        if (err->code != LH_SQL_ERROR || !lh_sql_error_position(sql, err->message, &pos))
+            return -1;
+        /* Where DuckDB's caret points, in the caller's own text: an editor can mark it. */
+        json_t *extra = json_pack("{s:{s:i,s:i,s:I}}", "position", "line", pos.line, "column",
+                                  pos.column, "offset", (json_int_t)pos.offset);
+        return lh_http_reply_error_with(req->conn, req, err, extra);
+    }
     sql_stream *st = lh_xmalloc(sizeof *st);
     st->q = q;
     st->req = req;

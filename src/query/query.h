@@ -84,6 +84,18 @@ bool lh_query_stream_truncated(const lh_query_stream *q);
 /* Releases the connection (interrupting an unfinished query) and any scratch file. */
 void lh_query_stream_close(lh_query_stream *q);
 
+/* Where in sql an sql_error points, from the "LINE n: ..." excerpt and '^' marker DuckDB
+ * appends to its message (the excerpt may be cut to a window around the spot, marked
+ * "..."). line and column are 1-based, column and offset count Unicode characters (offset
+ * from the start of sql). Returns false when message carries no usable marker. Pure string
+ * work: any thread. */
+typedef struct lh_sql_position {
+    int line;
+    int column;
+    int64_t offset;
+} lh_sql_position;
+bool lh_sql_error_position(const char *sql, const char *message, lh_sql_position *out);
+
 /* Convenience for small results (CLI, tests): runs req with format JSON and parses the
  * whole document. New reference. */
 json_t *lh_query_json(lh_engine *e, const lh_query_req *req, lh_err *err);
