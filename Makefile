@@ -10,7 +10,7 @@ DATA       ?= ./lakehouse-data
 # libgomp reads this once at load time, so it must be in the environment, not set later.
 export OMP_THREAD_LIMIT ?= 1
 
-.PHONY: all setup build run test test-unit test-api test-asan bench clean
+.PHONY: all setup build run test test-unit test-api test-ui test-asan bench clean
 
 all: build
 
@@ -27,7 +27,7 @@ run: build
 	$(BUILD)/lakehouse serve --demo --data $(DATA)
 
 test: build
-	$(MAKE) test-unit test-api
+	$(MAKE) test-unit test-api test-ui
 	$(MAKE) test-asan
 
 test-unit:
@@ -35,6 +35,11 @@ test-unit:
 
 test-api:
 	LAKEHOUSE_BIN=$(abspath $(BUILD))/lakehouse $(PYTHON) -m pytest -q tests/api
+
+# The web UI in Debian's chromium (headless) through playwright-core, against the real server.
+test-ui: build
+	@scripts/setup.sh --ui-tests
+	cd tests/ui && LAKEHOUSE_BIN=$(abspath $(BUILD))/lakehouse node --test --test-concurrency=1 .
 
 # The unit and API tests again, built with AddressSanitizer and UBSan.
 test-asan: setup

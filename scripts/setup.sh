@@ -2,6 +2,8 @@
 # Installs everything lakehouse needs to build, run and test on Debian bookworm:
 # the Debian -dev packages, and DuckDB 1.4.4 LTS (libduckdb.so + duckdb.h from npm,
 # checked against pinned sha256 sums) into third_party/duckdb/.
+# With `--ui-tests` it also installs what the browser tests need: Debian's chromium and the
+# npm packages pinned in tests/ui/package-lock.json (playwright-core).
 # Idempotent: a second run with everything in place returns in well under a second.
 set -euo pipefail
 
@@ -76,5 +78,30 @@ install_duckdb() {
     log "DuckDB installed in $duck_dir"
 }
 
+# The browser tests: chromium from Debian, playwright-core exactly as the lockfile pins it
+# (npm ci checks its integrity hash). Reinstalled only when the lockfile changed.
+install_ui_tests() {
+    DEB_PKGS+=(chromium fonts-dejavu-core)
+    install_debs
+    local ui="$top/tests/ui" stamp="$top/tests/ui/node_modules/.lock-sha256"
+    local want
+    want="$(sha256sum "$ui/package-lock.json" | cut -d' ' -f1)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -d "$ui/node_modules/playwright-core" ]; then
+        return 0
+    fi
+    local major
+    major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+    if [ "$major" -lt 20 ]; then
+        log "the UI tests need Node.js 20 or newer (playwright-core); found $(node --version 2>/dev/null || echo none)"
+        exit 1
+    fi
+    log "installing the UI test packages (npm ci in tests/ui)"
+    (cd "$ui" && npm ci --silent --no-audit --no-fund >/dev/null)
+    echo "$want" > "$stamp"
+}
+
 install_debs
 install_duckdb
+if [ "${1:-}" = "--ui-tests" ]; then
+    install_ui_tests
+fi

@@ -156,6 +156,21 @@ Test(routes, api_paths_resolve)
     cr_assert_eq(m.route->body, LH_BODY_UPLOAD);
 }
 
+Test(routes, root_is_the_ui_and_only_the_root)
+{
+    lh_http_match m;
+    cr_assert_eq(real("GET", "/", &m), LH_OK);
+    cr_assert_eq(m.route->handler, lh_http__ui_index);
+    cr_assert_eq(real("HEAD", "/", &m), LH_OK);
+    cr_assert_eq(real("POST", "/", &m), LH_METHOD_NOT_ALLOWED);
+    cr_assert_eq(real("GET", "/ui/js/app.js", &m), LH_OK);
+    cr_assert_eq(m.route->handler, lh_http__ui_asset);
+    assert_param(&m, "file", "js/app.js");
+    cr_assert_eq(real("GET", "/ui/", &m), LH_NOT_FOUND);
+    cr_assert_eq(real("GET", "//", &m), LH_NOT_FOUND);
+    cr_assert_eq(real("GET", "/index.html", &m), LH_NOT_FOUND);
+}
+
 Test(routes, api_errors)
 {
     lh_http_match m;
