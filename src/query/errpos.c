@@ -14,12 +14,6 @@
 
 #include "query/query.h"
 
-/* Bytes of the UTF-8 character starting at p (1 for a stray continuation byte). */
-static size_t u8_len(unsigned char c)
-{
-    return c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-}
-
 static int64_t u8_count(const char *p, size_t n)
 {
     int64_t k = 0;
@@ -28,11 +22,33 @@ static int64_t u8_count(const char *p, size_t n)
     return k;
 }
 
+/* "syntax error at end of input" carries no excerpt: the spot is just past the last thing
+ * written (trailing blanks and semicolons do not count). */
+static bool end_of_input(const char *sql, lh_sql_position *out)
+{
+    size_t n = strlen(sql);
+    while (n > 0 && strchr(" \t\r\n;", sql[n - 1]))
+        n--;
+    const char *ls = sql;
+    int line = 1;
+    for (const char *p = sql; p < sql + n; p++)
+        if (*p == '\n') {
+            line++;
+            ls = p + 1;
+        }
+    out->line = line;
+    out->column = (int)u8_count(ls, (size_t)(sql + n - ls)) + 1;
+    out->offset = u8_count(sql, n);
+    return true;
+}
+
 bool lh_sql_error_position(const char *sql, const char *message, lh_sql_position *out)
 {
     if (!sql || !message)
         return false;
     const char *at = strstr(message, "\nLINE ");
+    if (!at && strstr(message, "syntax error at end of input"))
+        return end_of_input(sql, out);
     if (!at)
         return false;
     const char *p = at + 6;
@@ -90,13 +106,14 @@ bool lh_sql_error_position(const char *sql, const char *message, lh_sql_position
     }
     /* Walk want characters into the excerpt (the spot may be the end of the line). */
     const char *spot = start;
+    const char *end = ls + line_len;
     for (size_t i = 0; i < want; i++) {
-        if (spot >= ls + line_len)
+        if (spot >= end)
             return false;
-        spot += u8_len((unsigned char)*spot);
+        spot++; /* one character: its lead byte and any continuation bytes */
+        while (spot < end && ((unsigned char)*spot & 0xC0) == 0x80)
+            spot++;
     }
-    if (spot > ls + line_len)
-        return false;
     out->line = (int)line;
     out->column = (int)u8_count(ls, (size_t)(spot - ls)) + 1;
     out->offset = u8_count(sql, (size_t)(spot - sql));

@@ -62,6 +62,15 @@ Test(errpos, spot_at_the_end_of_the_text)
     cr_assert_eq(p.offset, 13);
 }
 
+Test(errpos, end_of_input_points_past_the_last_token)
+{
+    const char *sql = "SELECT *\nFROM  ;\n ";
+    lh_sql_position p = pos_of(sql, "Parser Error: syntax error at end of input");
+    cr_assert_eq(p.line, 2);
+    cr_assert_eq(p.column, 5);
+    cr_assert_eq(p.offset, 13);
+}
+
 Test(errpos, no_marker_no_position)
 {
     lh_sql_position p;
@@ -88,6 +97,7 @@ Test(errpos_duckdb, real_messages_point_at_the_right_token, .init = setup, .fini
     const char *cases[][2] = {
         {"SELECT *\nFORM jobs", "jobs"},
         {"SELECT nope FROM (SELECT 1 AS a)", "nope"},
+        {"SELECT * FROM", NULL}, /* at end of input: just past "FROM" */
     };
     for (size_t i = 0; i < LH_ARRAY_LEN(cases); i++) {
         lh_err err = LH_ERR_INIT;
@@ -97,7 +107,8 @@ Test(errpos_duckdb, real_messages_point_at_the_right_token, .init = setup, .fini
         cr_assert_eq(err.code, LH_SQL_ERROR, "%s", err.message);
         lh_sql_position p;
         cr_assert(lh_sql_error_position(cases[i][0], err.message, &p), "%s", err.message);
-        cr_assert_eq(p.offset, strstr(cases[i][0], cases[i][1]) - cases[i][0], "%s: offset %lld",
-                     cases[i][0], (long long)p.offset);
+        int64_t want = cases[i][1] ? strstr(cases[i][0], cases[i][1]) - cases[i][0]
+                                   : (int64_t)strlen(cases[i][0]);
+        cr_assert_eq(p.offset, want, "%s: offset %lld", cases[i][0], (long long)p.offset);
     }
 }

@@ -44,8 +44,10 @@ function ticks(lo, hi, count) {
   const raw = (hi - lo) / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) || raw;
+  // Outer ticks: the axis ends on a round value at or past the data's ends.
   const out = [];
-  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push(+t.toPrecision(12));
+  const end = Math.ceil(hi / step - 1e-9) * step;
+  for (let t = Math.floor(lo / step + 1e-9) * step; t <= end + step * 1e-9; t += step) out.push(+t.toPrecision(12));
   return out;
 }
 

@@ -86,7 +86,7 @@ function jobRow(id, onCancel) {
       if (job.state === 'failed' && job.error)
         mount(err, errorBox({ code: job.error.code, message: job.error.message }, 'The job'));
       else if (kept !== job.state) { kept = null; mount(err); }
-      cancel.hidden = !ACTIVE.has(job.state);
+      cancel.classList.toggle('hidden', !ACTIVE.has(job.state));
       cancel.setAttribute('aria-label', `Cancel the build of ${index || job.id}`);
     },
   };

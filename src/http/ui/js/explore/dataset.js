@@ -126,7 +126,7 @@ function schemaTable(ds) {
         h('td', { class: 'mono muted' }, c.type),
         h('td', { class: 'pii' }, c.pii ? badge(c.pii, 'warn') : ''),
         h('td', { class: 'sensitive' }, c.sensitive ? badge('sensitive', 'bad') : h('span', { class: 'muted' }, 'no')),
-        h('td', { class: 'desc wrap' }, c.description || '')))))));
+        h('td', { class: 'desc wrap' }, c.description || ''))))));
 }
 
 async function preview(panel, name, source, signal) {
@@ -172,9 +172,8 @@ function historyTable(ds) {
   const hist = (ds.history || []).slice().sort((a, b) => b.version - a.version);
   if (!hist.length) return empty('No history recorded.');
   const cols = [
-    ['version', 'BIGINT'], ['time', ''], ['operation', ''], ['source', ''], ['file', ''], ['actor', ''],
-    ['rows added', 'BIGINT'], ['files added', 'BIGINT'], ['content hash', ''], ['job', ''],
-  ].map(([n, t]) => ({ name: n, type: t }));
+    'version', 'time', 'operation', 'source', 'file', 'actor', 'rows added', 'files added', 'content hash', 'job',
+  ].map((n) => ({ name: n }));
   const rows = hist.map((e) => [e.version, e.timestamp, e.operation, e.source, e.file_name, e.actor,
                                 e.rows_added, e.files_added, e.content_hash, e.job_id]);
   return h('div', {},

@@ -106,10 +106,15 @@ function card(d) {
       fact('columns', fmtNumber(cols), 'columns'),
       fact('owner', d.owner || '—', 'owner'),
       fact('bucket', d.bucket || '—', 'bucket'),
-      fact('updated', fmtTime(d.updated_at), 'updated')),
+      fact('updated', shortTime(d.updated_at), 'updated', fmtTime(d.updated_at))),
     tagBadges(d.tags));
 }
 
-function fact(label, value, key) {
-  return h('div', { class: 'ds-fact', dataset: { fact: key } }, h('dt', {}, label), h('dd', {}, value));
+function fact(label, value, key, title) {
+  return h('div', { class: 'ds-fact', dataset: { fact: key } }, h('dt', {}, label), h('dd', { title }, value));
+}
+
+function shortTime(iso) {
+  const d = new Date(iso);
+  return iso && !isNaN(d) ? d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : fmtTime(iso);
 }

@@ -77,7 +77,7 @@ export async function render(root, route) {
             runBtn, cancelBtn,
             h('span', { class: 'small muted sql-hint' }, h('kbd', {}, 'Ctrl'), '+', h('kbd', {}, 'Enter')),
             h('span', { class: 'sql-spacer' }),
-            exportBtns),
+            h('span', { class: 'sql-exports' }, exportBtns)),
           exportMsg),
         h('section', { class: 'panel sql-result-panel', 'aria-label': 'Result' }, status, result)),
       h('aside', { class: 'sql-side', 'aria-label': 'Tables and history' }, tables, history.el)));
@@ -160,10 +160,10 @@ export async function render(root, route) {
     }
     addHistory({ sql: text, at: new Date().toISOString(), rows: null, ms: Math.round(ms), error: err.code || 'error' });
     history.refresh();
-    mount(status, h('span', { class: 'sql-failed' }, 'The query failed'));
+    mount(status, h('span', { class: 'sql-failed' }, `Failed after ${fmtMs(ms)}`));
     const box = errorBox(err, 'Running the query');
     const hint = explain(err);
-    if (hint) box.append(h('p', { class: 'sql-err-hint' }, hint));
+    if (hint) box.querySelector('.msg').after(h('p', { class: 'sql-err-hint' }, hint));
     const pos = err.position;
     if (err.code === 'sql_error' && pos && pos.line) {
       const here = `line ${pos.line}, column ${pos.column}`;
