@@ -91,8 +91,8 @@ install_ui_tests() {
     fi
     local major
     major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
-    if [ "$major" -lt 20 ]; then
-        log "the UI tests need Node.js 20 or newer (playwright-core); found $(node --version 2>/dev/null || echo none)"
+    if [ "$major" -lt 18 ]; then
+        log "the UI tests need Node.js 18 or newer (playwright-core); found $(node --version 2>/dev/null || echo none)"
         exit 1
     fi
     log "installing the UI test packages (npm ci in tests/ui)"

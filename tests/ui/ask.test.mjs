@@ -6,7 +6,7 @@ import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, startFakeModels, uiTest, closeBrowser, assertNoHorizontalScroll } from './lib/harness.mjs';
 
-const STATES_SQL = 'SELECT state, count(*) AS n FROM jobs GROUP BY state ORDER BY n DESC';
+const STATES_SQL = 'SELECT state, count(*) AS n FROM jobs GROUP BY state ORDER BY n DESC, state';
 
 let plain, gen, fake;
 before(async () => {
