@@ -19,6 +19,7 @@ before(async () => {
   await fake.control({ script: [
     { match: 'jobs per state', reply: '```sql\n' + STATES_SQL + '\n```\nCounts the jobs of each state.' },
     { match: 'Question: who knows python', reply: 'Sofia knows Python [2] and Joseph does too [1].' },
+    { match: 'Question: who works nights', reply: 'Sofia works nights [1] and so does Joseph, who also leads the team on the weekend shifts [2].' },
   ] });
 });
 after(async () => {
@@ -155,6 +156,29 @@ uiTest('documents with a model: a generated answer with clickable citations', ge
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'hidden' });
 });
+
+uiTest('a generated answer streams as it is written, and Stop ends it', genServer, async ({ page, url }) => {
+  await fake.control({ token_delay_ms: 150 });
+  try {
+    await page.goto(url + '/#/ask?mode=documents');
+    await page.getByLabel('Your question').fill('who works nights?');
+    await page.getByRole('button', { name: 'Ask', exact: true }).click();
+    // Words show before the answer is complete (the final answer replaces the live text).
+    const live = page.getByTestId('live');
+    await page.waitForFunction(() => /Sofia works/.test(document.querySelector('[data-testid="live"]')?.textContent || ''));
+    assert.equal(await page.locator('.answer-text').count(), 0);
+    assert.doesNotMatch(await live.textContent(), /weekend shifts/);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByText('Stopped. Ask again to get a full answer.').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Ask', exact: true }).isEnabled(), true);
+    // Asked again and left to finish: the checked answer with its citations.
+    await page.getByRole('button', { name: 'Ask', exact: true }).click();
+    await page.locator('.answer-text button.cite').first().waitFor({ timeout: 30000 });
+    assert.match(await page.getByTestId('answer').textContent(), /weekend shifts \[2\]\.$/);
+  } finally {
+    await fake.control({ token_delay_ms: 0 });
+  }
+}, { timeout: 90000 });
 
 uiTest('a failing model server is a readable error', genServer, async ({ page, url }) => {
   await page.goto(url + '/#/ask');

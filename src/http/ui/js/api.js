@@ -111,3 +111,46 @@ export function upload(path, file, { fields = {}, headers = {}, onProgress } = {
   });
   return { promise, abort: () => xhr.abort() };
 }
+
+// POSTs body with "stream": true to an endpoint that answers text/event-stream (POST
+// /ai/ask, POST /vectors/rag): onToken(text) for each {"token"} event as the model writes,
+// and resolves with the final document (the one with "done": true). An error before the
+// stream began, an {"error"} final event, or a connection cut before the final event all
+// reject with an ApiError. Aborting signal stops the request (and, server-side, the model).
+export async function apiStream(path, body, { signal, onToken } = {}) {
+  let resp;
+  try {
+    resp = await fetch(path, { method: 'POST', signal, body: JSON.stringify({ ...body, stream: true }),
+                               headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' } });
+  } catch (err) {
+    throw networkError(err);
+  }
+  if (!resp.ok) throw await errorFrom(resp);
+  const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '', final = null;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += value.replaceAll('\r\n', '\n');
+      let end;
+      while ((end = buf.indexOf('\n\n')) >= 0) {
+        const data = buf.slice(0, end).split('\n').filter((l) => l.startsWith('data:'))
+          .map((l) => l.slice(5).replace(/^ /, '')).join('\n');
+        buf = buf.slice(end + 2);
+        if (!data) continue;
+        let doc;
+        try { doc = JSON.parse(data); } catch { continue; }
+        if (doc.done) final = doc;
+        else if (typeof doc.token === 'string' && onToken) onToken(doc.token);
+      }
+    }
+  } catch (err) {
+    throw networkError(err);
+  }
+  if (!final)
+    throw new ApiError(resp.status, 'stream_cut', 'the answer stopped before it was complete: the connection closed');
+  if (final.error)
+    throw new ApiError(resp.status, final.error.code || 'error', final.error.message, final.error);
+  return final;
+}

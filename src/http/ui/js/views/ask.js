@@ -5,7 +5,7 @@
 // answer can be linked and survives a reload; a question in the hash runs once on arrival.
 // Without a generation model (GET /health models.generate is null) Tables mode says so and
 // Documents mode, which still answers with extractive passages, is the default.
-import { api, sql } from '../api.js';
+import { api, apiStream, sql } from '../api.js';
 import { h, mount, errorBox, loading, badge, fmtMs, fmtNumber } from '../dom.js';
 import { dataTable } from '../table.js';
 import { createEditor } from '../editor.js';
@@ -144,23 +144,42 @@ export async function render(root, route) {
       return;
     }
     askBtn.disabled = true;
-    mount(result, h('div', { class: 'panel' }, loading(state.mode === 'tables' ? 'Writing and running the SQL…' : 'Searching the passages…')));
+    // With a model, the answer streams: its words show as they come, and Stop ends the
+    // request (the server then stops the model). Without one, RAG answers at once.
+    const stop = new AbortController();
+    const leave = () => stop.abort();
+    ctl.signal.addEventListener('abort', leave);
+    const live = h('div', { class: ['ask-live', state.mode === 'tables' && 'mono'], 'aria-live': 'polite', 'data-testid': 'live' });
+    const stopBtn = h('button', { type: 'button', onclick: () => { stopped = true; stop.abort(); } }, 'Stop');
+    let stopped = false;
+    mount(result, h('div', { class: 'panel' },
+      h('div', { class: 'row' }, loading(state.mode === 'tables' ? 'Writing and running the SQL…' : 'Searching the passages…'),
+        hasModel ? stopBtn : null),
+      live));
+    const onToken = (t) => { if (my === runId) live.append(t); };
     try {
       if (state.mode === 'tables') {
-        const doc = await api('/ai/ask', { body: { question: state.q, limit: ROW_LIMIT }, signal: ctl.signal });
+        const doc = await apiStream('/ai/ask', { question: state.q, limit: ROW_LIMIT }, { signal: stop.signal, onToken });
         if (my === runId) showTables(doc);
       } else {
         const ix = ixList.find((x) => x.name === state.index) || {};
+        const body = { index: state.index, question: state.q, k: RAG_K };
         const [doc, meta] = await Promise.all([
-          api('/vectors/rag', { body: { index: state.index, question: state.q, k: RAG_K }, signal: ctl.signal }),
-          ix.dataset && ix.id_column ? ix : api('/vectors/indexes/' + encodeURIComponent(state.index), { signal: ctl.signal }).catch(() => null),
+          hasModel ? apiStream('/vectors/rag', body, { signal: stop.signal, onToken })
+                   : api('/vectors/rag', { body, signal: stop.signal }),
+          ix.dataset && ix.id_column ? ix : api('/vectors/indexes/' + encodeURIComponent(state.index), { signal: stop.signal }).catch(() => null),
         ]);
         if (my === runId) showDocuments(doc, meta);
       }
     } catch (err) {
-      if (err.aborted || my !== runId) return;
+      if (my !== runId || ctl.signal.aborted) return;
+      if (err.aborted && stopped) {
+        mount(result, h('p', { class: 'panel muted', role: 'status' }, 'Stopped. Ask again to get a full answer.'));
+        return;
+      }
       mount(result, h('div', { class: 'panel' }, errorBox(err, state.mode === 'tables' ? 'Answering from the tables' : 'Answering from the documents')));
     } finally {
+      ctl.signal.removeEventListener('abort', leave);
       if (my === runId) askBtn.disabled = false;
     }
   }
