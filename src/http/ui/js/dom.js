@@ -50,6 +50,12 @@ export function errorBox(err, what) {
     id ? h('p', { class: 'muted small' }, `request ${id}`) : null);
 }
 
+// The box a wide table scrolls in. It takes focus (tabindex 0) so keyboard users can scroll
+// it too, and is a named region so a screen reader says what it holds.
+export function scroller(label, extraClass, ...children) {
+  return h('div', { class: ['table-scroll', extraClass], tabindex: 0, role: 'region', 'aria-label': label }, ...children);
+}
+
 export function loading(text = 'Loading…') {
   return h('div', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), text);
 }

@@ -24,7 +24,7 @@ export function dataTable(columns, rows, opts = {}) {
   let sortCol = -1, sortDir = 1, page = 0;
   let view = rows;
   const wrap = h('div', { class: 'table-wrap' });
-  const scroller = h('div', { class: 'table-scroll' });
+  const scroller = h('div', { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': opts.label || 'Result' });
   const pager = h('div', { class: 'pager' });
   wrap.append(scroller, pager);
 

@@ -4,7 +4,7 @@
 // tab is kept in the hash (?tab=) so a reload comes back to it.
 import { api, sql, ident } from '../api.js';
 import { h, mount, errorBox, loading, empty, badge, sensitivityBadge, freshnessBadge,
-         fmtNumber, fmtTime, cellText } from '../dom.js';
+         fmtNumber, fmtTime, cellText, scroller } from '../dom.js';
 import { dataTable } from '../table.js';
 import { link } from '../app.js';
 import { piiBadge, tagBadges, isAbort } from './common.js';
@@ -118,7 +118,7 @@ function fact(label, value) {
 function schemaTable(ds) {
   const cols = ds.columns || [];
   if (!cols.length) return empty('This dataset has no columns.');
-  return h('div', { class: 'table-scroll' },
+  return scroller(`Columns of ${ds.name}`, null,
     h('table', { class: 'data schema', 'aria-label': `Columns of ${ds.name}` },
       h('thead', {}, h('tr', {}, ['Column', 'Type', 'PII', 'Sensitive', 'Description'].map((t) => h('th', { scope: 'col', class: 'plain' }, t)))),
       h('tbody', {}, cols.map((c) => h('tr', { dataset: { column: c.name } },

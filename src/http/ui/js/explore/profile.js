@@ -3,7 +3,7 @@
 // configured, adds a paragraph about it. Runs when the tab first opens and again on
 // "Profile". Sensitive columns come back without values; we say so instead of a blank.
 import { api } from '../api.js';
-import { h, mount, errorBox, loading, empty, badge, fmtNumber, fmtMs } from '../dom.js';
+import { h, mount, errorBox, loading, empty, badge, fmtNumber, fmtMs, scroller } from '../dom.js';
 import { isAbort } from './common.js';
 
 export function profilePanel(panel, name, signal) {
@@ -39,7 +39,7 @@ function result(p) {
       : p.note ? h('p', { class: 'muted small note' }, p.note) : null,
     h('p', { class: 'profile-rows' }, h('strong', {}, fmtNumber(p.rows)), ' rows',
       t.profile_ms !== undefined ? h('span', { class: 'muted small' }, ` · profiled in ${fmtMs(t.profile_ms)}`) : null),
-    cols.length ? h('div', { class: 'table-scroll' },
+    cols.length ? scroller(`Profile of ${p.dataset}`, null,
       h('table', { class: 'data profile', 'aria-label': `Profile of ${p.dataset}` },
         h('thead', {}, h('tr', {}, ['Column', 'Type', 'Nulls', 'Distinct', 'Min', 'Max', 'Top values']
           .map((x) => h('th', { scope: 'col', class: 'plain' }, x)))),

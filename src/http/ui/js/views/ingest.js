@@ -4,7 +4,7 @@
 // index builds (jobs.js, polled every second) and a form that starts one.
 import { api, upload } from '../api.js';
 import { link } from '../app.js';
-import { h, mount, errorBox, loading, badge, fmtNumber, fmtBytes, fmtMs, toast } from '../dom.js';
+import { h, mount, errorBox, loading, badge, fmtNumber, fmtBytes, fmtMs, toast, scroller } from '../dom.js';
 import { jobsList } from '../jobs.js';
 
 // The dataset name the server derives from a file name (for display only; it decides).
@@ -15,7 +15,7 @@ function nameFromFile(fileName) {
 }
 
 function schemaTable(columns) {
-  return h('div', { class: 'table-scroll ingest-schema' },
+  return scroller('Detected schema', 'ingest-schema',
     h('table', { class: 'data', 'aria-label': 'Detected schema' },
       h('thead', {}, h('tr', {}, ['Column', 'Type', 'PII', 'Sensitive'].map((t) => h('th', { scope: 'col' }, h('span', { class: 'th-plain' }, t))))),
       h('tbody', {}, (columns || []).map((c) =>

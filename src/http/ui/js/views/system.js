@@ -4,7 +4,7 @@
 // and the others still show; all of them refresh every 5 s while the page is open.
 import { api } from '../api.js';
 import { link } from '../app.js';
-import { h, mount, errorBox, loading, empty, badge, fmtNumber, fmtBytes, fmtMs, fmtTime, poll } from '../dom.js';
+import { h, mount, errorBox, loading, empty, badge, fmtNumber, fmtBytes, fmtMs, fmtTime, poll, scroller } from '../dom.js';
 import { jobsList } from '../jobs.js';
 
 const REFRESH_MS = 5000;
@@ -22,7 +22,7 @@ function fmtEpochMs(ms) {
 }
 
 function simpleTable(label, headers, rows) {
-  return h('div', { class: 'table-scroll sys-table' },
+  return scroller(label, 'sys-table',
     h('table', { class: 'data', 'aria-label': label },
       h('thead', {}, h('tr', {}, headers.map(([t, num]) => h('th', { scope: 'col', class: num ? 'num' : null }, h('span', { class: 'th-plain' }, t))))),
       h('tbody', {}, rows)));
