@@ -43,17 +43,11 @@ static bool dev_asset(const char *rel, lh_ui_asset *a, char etag[24])
     char path[4096];
     if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, rel) >= sizeof path)
         return false;
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    lh_err e = LH_ERR_INIT;
+    size_t n = 0;
+    unsigned char *buf = (unsigned char *)lh_file_read_all(path, UI_DEV_MAX, &n, &e);
+    if (!buf)
         return false;
-    unsigned char *buf = malloc(UI_DEV_MAX);
-    size_t n = buf ? fread(buf, 1, UI_DEV_MAX, f) : 0;
-    bool ok = buf && !ferror(f) && n < UI_DEV_MAX;
-    fclose(f);
-    if (!ok) {
-        free(buf);
-        return false;
-    }
     uint64_t hsh = 1469598103934665603ull;
     for (size_t i = 0; i < n; i++)
         hsh = (hsh ^ buf[i]) * 1099511628211ull;
