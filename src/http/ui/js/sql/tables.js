@@ -12,8 +12,9 @@ export function sqlName(name) {
   return /^[a-z_][a-z0-9_]*$/.test(name) && !RESERVED.has(name) ? name : ident(name);
 }
 
-// opts: onInsert(text), signal. Returns the panel element; it loads itself.
-export function tablesPanel({ onInsert, signal }) {
+// opts: onInsert(text), signal, onLoad(datasets) (the list once loaded: the editor's
+// completion uses it too). Returns the panel element; it loads itself.
+export function tablesPanel({ onInsert, signal, onLoad }) {
   const body = h('div', { class: 'sql-tables-body' }, loading('Loading tables…'));
   const el = h('section', { class: 'panel sql-side-panel', 'aria-labelledby': 'sql-tables-h' },
     h('div', { class: 'sql-side-head' }, h('h2', { id: 'sql-tables-h' }, 'Tables'),
@@ -45,6 +46,7 @@ export function tablesPanel({ onInsert, signal }) {
 
   api('/catalog/datasets', { signal }).then((r) => {
     const list = (r && r.datasets) || [];
+    if (onLoad) onLoad(list);
     if (!list.length) mount(body, empty('No datasets yet: ingest a file first.'));
     else mount(body, h('ul', { class: 'sql-tables', 'aria-label': 'Tables' }, list.map((ds, i) => table(ds, i))));
   }).catch((err) => {

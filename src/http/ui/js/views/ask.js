@@ -12,6 +12,7 @@ import { createEditor } from '../editor.js';
 import { chart } from '../chart.js';
 import { citedAnswer } from '../citations.js';
 import { link } from '../app.js';
+import { catalogCompleter } from '../sql/complete.js';
 
 const ROW_LIMIT = 1000;
 const RAG_K = 5;
@@ -31,6 +32,17 @@ export async function render(root, route) {
   const ctl = new AbortController();
   let runId = 0;               // answers of an older question are dropped
   let resizeStop = null;
+  // The generated-SQL editor completes names from the catalog, fetched in the background
+  // the first time it is shown; if that fails there is simply no completion.
+  let catalog = null, catalogAsked = false;
+  const complete = (ctx) => (catalog ? catalog(ctx) : []);
+  function loadCatalog() {
+    if (catalogAsked) return;
+    catalogAsked = true;
+    api('/catalog/datasets', { signal: ctl.signal })
+      .then((r) => { catalog = catalogCompleter((r && r.datasets) || []); })
+      .catch(() => { catalogAsked = false; });   // tried again with the next answer
+  }
 
   const state = {
     q: route.query.get('q') || '',
@@ -189,7 +201,8 @@ export async function render(root, route) {
     const out = h('div', { class: 'ask-rows' });
     const openSql = h('a', { class: 'button', href: link('sql', [], { q: doc.sql }) }, 'Open in SQL');
     const runBtn = h('button', { type: 'button', class: 'primary', onclick: () => rerun() }, 'Run again');
-    const editor = createEditor({ value: doc.sql, label: 'Generated SQL', rows: 3, onRun: () => rerun() });
+    const editor = createEditor({ value: doc.sql, label: 'Generated SQL', rows: 3, onRun: () => rerun(), complete });
+    loadCatalog();
     editor.textarea.addEventListener('input', () => { openSql.href = link('sql', [], { q: editor.getValue() }); });
 
     async function rerun() {

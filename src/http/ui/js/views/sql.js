@@ -1,6 +1,7 @@
 // The SQL view (#/sql, #/sql?q=<sql> prefills the editor and runs it): a highlighted editor,
 // the result as a sortable, paged table, exports of the full result as CSV or Parquet, and
-// a side panel with the tables (click to insert a name) and the history of queries run.
+// a side panel with the tables (click to insert a name) and the history of queries run; the
+// editor completes table, column and function names from the same catalog list.
 // A failed query leaves the server's message in place of the result, and a syntax error is
 // also marked in the editor, with the cursor put on the spot, so it can be fixed at once.
 import { sql, apiBlob } from '../api.js';
@@ -9,6 +10,7 @@ import { dataTable } from '../table.js';
 import { createEditor, indexOfPosition } from '../editor.js';
 import { historyPanel, addHistory } from '../sql/history.js';
 import { tablesPanel } from '../sql/tables.js';
+import { catalogCompleter } from '../sql/complete.js';
 
 const LIMIT = 10000;          // rows shown; exports are not capped
 const DRAFT = 'lh.sql.draft'; // the editor's text, kept while the tab lives
@@ -41,7 +43,10 @@ export async function render(root, route) {
   let running = null;              // the AbortController of the query in flight
   let seq = 0;                     // the latest run; older answers are ignored
 
+  // Completion offers the catalog's names once the table list (below) has loaded them.
+  let complete = null;
   const editor = createEditor({
+    complete: (ctx) => (complete ? complete(ctx) : []),
     value: readDraft(),
     label: 'SQL query',
     placeholder: 'SELECT * FROM candidates LIMIT 100',
@@ -65,7 +70,8 @@ export async function render(root, route) {
     writeDraft(text);
     editor.focus();
   });
-  const tables = tablesPanel({ onInsert: insert, signal: track(new AbortController()).signal });
+  const tables = tablesPanel({ onInsert: insert, signal: track(new AbortController()).signal,
+    onLoad: (datasets) => { complete = catalogCompleter(datasets); } });
 
   mount(root,
     h('div', { class: 'sql-layout' },
