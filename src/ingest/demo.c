@@ -1,8 +1,9 @@
-/* The staffing demo: five related tables (candidates, clients, jobs, placements, resumes)
- * generated from a fixed seed as CSV in scratch, then ingested like any upload (source
- * "demo").
+/* The staffing demo: six related tables (candidates, clients, jobs, placements, recruiters,
+ * resumes) generated from a fixed seed as CSV in scratch, then ingested like any upload
+ * (source "demo").
  * Each table has its own seed, so a table generated alone equals the one generated with the
- * rest; foreign keys (jobs.client_id, placements.candidate_id/job_id) always resolve. */
+ * rest; foreign keys (jobs.client_id, placements.candidate_id/job_id, placements.recruiter =
+ * recruiters.name) always resolve. */
 #include "ingest/ingest.h"
 
 #include <errno.h>
@@ -293,6 +294,36 @@ static void gen_placements(lh_buf *b)
     }
 }
 
+static const char *const DESKS[] = {"Healthcare", "Light industrial", "Finance & accounting",
+                                    "IT & engineering", "Skilled trades", "Office support"};
+
+/* One row per name placements use, so placements.recruiter joins recruiters.name. */
+static void gen_recruiters(lh_buf *b)
+{
+    rng r = {DEMO_SEED ^ 6};
+    lh_buf_puts(b, "recruiter_id,name,email,phone,desk,city,state,hired_at,monthly_target\n");
+    for (size_t i = 0; i < LH_ARRAY_LEN(RECRUITERS); i++) {
+        const char *name = RECRUITERS[i];
+        char email[96];
+        size_t k = 0;
+        for (const char *ch = name; *ch && k + 1 < 64; ch++)
+            email[k++] = *ch == ' ' ? '.' : (char)(*ch >= 'A' && *ch <= 'Z' ? *ch - 'A' + 'a' : *ch);
+        snprintf(email + k, sizeof email - k, "@staffing.example.com");
+        const struct place *pl = &PICK(&r, PLACES);
+        char date[16];
+        fmt_date(rng_range(&r, DAY_2022_01_01 - 1500, DAY_2022_01_01 + 200), date);
+        lh_buf_printf(b, "%zu,", i + 1);
+        put_str(b, name, false);
+        put_str(b, email, false);
+        lh_buf_printf(b, "(%03d) 555-%04d,", (int)rng_range(&r, 201, 989),
+                      (int)rng_range(&r, 100, 9999));
+        put_str(b, PICK(&r, DESKS), false);
+        put_str(b, pl->city, false);
+        put_str(b, pl->state, false);
+        lh_buf_printf(b, "%s,%lld\n", date, (long long)rng_range(&r, 3, 12));
+    }
+}
+
 static const struct demo_table {
     const char *name;
     void (*gen)(lh_buf *b);
@@ -300,6 +331,7 @@ static const struct demo_table {
               {"candidates", gen_candidates},
               {"jobs", gen_jobs},
               {"placements", gen_placements},
+              {"recruiters", gen_recruiters},
               {"resumes", gen_resumes}};
 
 /* Writes one generated table to a scratch file and ingests it (which consumes the file). */

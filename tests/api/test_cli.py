@@ -388,7 +388,11 @@ def test_serve_demo_seeds_joinable_tables(tmp_path):
         assert r.stdout.splitlines() == ["n", "200"]
         r = remote(srv, "datasets", "--format", "json")
         names = sorted(d["name"] for d in json.loads(r.stdout)["datasets"])
-        assert names == ["candidates", "clients", "jobs", "placements", "resumes"]
+        assert names == ["candidates", "clients", "jobs", "placements", "recruiters", "resumes"]
+        # Every placement's recruiter is a row of recruiters.
+        r = remote(srv, "sql", "SELECT count(*) AS n FROM placements p JOIN recruiters r "
+                   "ON r.name = p.recruiter", "--format", "csv")
+        assert r.stdout.splitlines() == ["n", "200"], r.stdout
     finally:
         assert stop_server(srv) == 0
     # A restart with --demo over the same data adds nothing.
