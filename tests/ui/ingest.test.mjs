@@ -4,7 +4,7 @@
 // from the form shows up in the jobs list and follows its progress to the end.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, uiTest, closeBrowser } from './lib/harness.mjs';
+import { startServer, uiTest, closeBrowser, waitText } from './lib/harness.mjs';
 
 let srv;
 before(async () => { srv = await startServer({ demo: false }); });
@@ -21,21 +21,6 @@ function contactsCsv(n) {
 }
 const CONTACTS = contactsCsv(240);
 
-// Waits until the text of the first element matching sel (trimmed) satisfies want (string or RegExp).
-async function waitText(page, sel, want) {
-  const src = want instanceof RegExp ? { re: want.source, flags: want.flags } : { eq: want };
-  try {
-    await page.waitForFunction(([s, w]) => {
-      const el = document.querySelector(s);
-      if (!el) return false;
-      const t = el.textContent.trim();
-      return w.re !== undefined ? new RegExp(w.re, w.flags).test(t) : t === w.eq;
-    }, [sel, src]);
-  } catch (e) {
-    const got = await page.evaluate((s) => document.querySelector(s)?.textContent.trim() ?? '(missing)', sel);
-    throw new Error(`${sel}: wanted ${want}, got ${JSON.stringify(got)}`);
-  }
-}
 
 async function dataset(url, name) {
   const r = await fetch(`${url}/catalog/datasets/by-name/${name}`);

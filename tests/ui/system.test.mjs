@@ -3,7 +3,7 @@
 // in its own panel while the rest still shows, the demo's index job, and a phone-width window.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, uiTest, closeBrowser, assertNoHorizontalScroll } from './lib/harness.mjs';
+import { startServer, uiTest, closeBrowser, assertNoHorizontalScroll, waitText } from './lib/harness.mjs';
 
 let srv;
 before(async () => { srv = await startServer({ demo: true }); });
@@ -11,20 +11,6 @@ after(async () => { await closeBrowser(); await srv.stop(); });
 
 const server = { get url() { return srv.url; } };
 
-async function waitText(page, sel, want) {
-  const src = want instanceof RegExp ? { re: want.source, flags: want.flags } : { eq: want };
-  try {
-    await page.waitForFunction(([s, w]) => {
-      const el = document.querySelector(s);
-      if (!el) return false;
-      const t = el.textContent.trim();
-      return w.re !== undefined ? new RegExp(w.re, w.flags).test(t) : t === w.eq;
-    }, [sel, src]);
-  } catch {
-    const got = await page.evaluate((s) => document.querySelector(s)?.textContent.trim() ?? '(missing)', sel);
-    throw new Error(`${sel}: wanted ${want}, got ${JSON.stringify(got)}`);
-  }
-}
 
 const getJson = async (url) => (await fetch(url)).json();
 

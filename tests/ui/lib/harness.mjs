@@ -166,3 +166,20 @@ export async function assertNoHorizontalScroll(page) {
   const { sw, iw } = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, iw: window.innerWidth }));
   assert.ok(sw <= iw, `the page is ${sw}px wide in a ${iw}px window`);
 }
+
+// Waits until the text of the first element matching sel (trimmed) equals want (a string) or
+// matches it (a RegExp); on timeout the error says what the element held instead.
+export async function waitText(page, sel, want) {
+  const src = want instanceof RegExp ? { re: want.source, flags: want.flags } : { eq: want };
+  try {
+    await page.waitForFunction(([s, w]) => {
+      const el = document.querySelector(s);
+      if (!el) return false;
+      const t = el.textContent.trim();
+      return w.re !== undefined ? new RegExp(w.re, w.flags).test(t) : t === w.eq;
+    }, [sel, src]);
+  } catch {
+    const got = await page.evaluate((s) => document.querySelector(s)?.textContent.trim() ?? '(missing)', sel);
+    throw new Error(`${sel}: wanted ${want}, got ${JSON.stringify(got)}`);
+  }
+}
