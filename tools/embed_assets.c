@@ -45,14 +45,12 @@ static unsigned char *slurp(const char *path, size_t *len)
     size_t got;
     while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
         n += got;
-        if (n == cap) {
-            unsigned char *grown = realloc(buf, cap *= 2);
-            if (!grown) {
-                free(buf);
-                buf = NULL;
-            }
-            buf = grown;
-        }
+        if (n < cap)
+            continue;
+        unsigned char *grown = realloc(buf, cap *= 2);
+        if (!grown)
+            free(buf);
+        buf = grown;
     }
     if (ferror(f)) {
         free(buf);
